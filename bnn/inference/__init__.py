@@ -94,6 +94,10 @@ def fit(
     x_checked = check_x(x)
     bayes = make_model(model, prior, likelihood, x_checked.shape[1])
     xs, ys, scaling = prepare(x_checked, y, likelihood, bayes.output_dim, standardize)
+    if standardize and isinstance(likelihood, Gaussian) and not likelihood.learned:
+        # a known noise is given in the units of y: carry it into standardised units
+        inner = Gaussian(likelihood.noise / scaling.y_scale)
+        bayes = make_model(model, prior, inner, x_checked.shape[1])
 
     losses = stats = None
     extras = {}

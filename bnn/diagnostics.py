@@ -39,7 +39,12 @@ def function_space(fit, x) -> dict:
     f = _f_draws(fit, x)
     rhat = np.asarray(split_gelman_rubin(f))
     ess = np.asarray(effective_sample_size(f))
-    return {"rhat": rhat, "ess": ess, "max_rhat": float(np.max(rhat)), "min_ess": float(np.min(ess))}
+    return {
+        "rhat": rhat,
+        "ess": ess,
+        "max_rhat": float(np.max(rhat)),
+        "min_ess": float(np.min(ess)),
+    }
 
 
 def to_arviz(fit, *, x_pred=None):

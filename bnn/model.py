@@ -19,7 +19,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import numpyro
-from numpyro.contrib.module import random_flax_module
+from numpyro import handlers
+from numpyro.contrib.module import ParamShape, random_flax_module
 
 from bnn import priors as _priors
 from bnn.likelihoods import Likelihood
@@ -45,9 +46,15 @@ class BayesianModel:
     output_dim: int
 
     def __call__(self, x, y=None, record: bool = False):
-        net = random_flax_module(
-            NET, self.module, prior=dict(self.prior_dists), input_shape=(1, self.input_dim)
+        # hand random_flax_module the parameter shapes, so it never runs the Flax initialiser
+        # inside the model (every parameter is a sample site; only shapes are needed)
+        template = flax.traverse_util.unflatten_dict(
+            {tuple(p.split(".")): ParamShape(s) for p, s in self.param_shapes}
         )
+        with handlers.substitute(data={f"{NET}$params": template}):
+            net = random_flax_module(
+                NET, self.module, prior=dict(self.prior_dists), input_shape=(1, self.input_dim)
+            )
         out = net(x)
         out = jnp.reshape(out, (x.shape[0], self.output_dim))
         f = self.likelihood.observe(out, y)

@@ -9,8 +9,6 @@ import numpy as np
 __all__ = ["Prediction"]
 
 
-
-
 def _mixture_quantile(mu, sigma, q, iters=60):
     """Quantile ``q`` of the equal-weight mixture of Normal(mu_s, sigma_s) over axis 0."""
     from scipy.special import ndtr

@@ -66,7 +66,9 @@ class Normal(Prior):
 
 @dataclass(frozen=True)
 class FanIn(Prior):
-    r"""Fan-in scaled Normal: kernels ``Normal(0, scale / sqrt(fan_in))``, biases ``Normal(0, bias_scale)``.
+    r"""Fan-in scaled Normal prior.
+
+    Kernels get ``Normal(0, scale / sqrt(fan_in))``, biases ``Normal(0, bias_scale)``.
 
     ``fan_in`` is the product of all but the last dimension of a kernel (its number of inputs).
     With ``scale=1`` the pre-activations keep unit variance from layer to layer, so deep and
@@ -94,7 +96,7 @@ class FanIn(Prior):
         return out
 
 
-PriorLike = Union[Prior, float, dist.Distribution]
+PriorLike = Union[Prior, float, dist.Distribution]  # noqa: UP007 - runtime alias on 3.10
 
 
 def _as_prior_dist(value, path: str, shape: tuple) -> dist.Distribution:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -163,7 +162,7 @@ class FitResult:
         return xs, jnp.asarray(ys)
 
     def log_likelihood(self, x, y) -> np.ndarray:
-        """Pointwise ``log p(y_i | theta_s, x_i)``, shape ``(chains, draws, n)``, in the units of y."""
+        """Pointwise ``log p(y_i | theta_s, x_i)``, shape ``(chains, draws, n)``, units of y."""
         xs, ys = self._xy(x, y)
         ll = _log_lik_fn(self.model)(self._flat_samples(None, 0), xs, ys)
         if self.model.likelihood.task == "regression":

@@ -1,6 +1,5 @@
 import math
 
-
 import jax.numpy as jnp
 import numpy as np
 import numpyro.distributions as dist

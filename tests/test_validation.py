@@ -175,4 +175,4 @@ def test_point_fit_has_no_summary_and_params_only_for_points():
         res.summary()
     prior = fit(method="prior", num_samples=10)
     with pytest.raises(AttributeError, match="samples"):
-        prior.params
+        _ = prior.params

@@ -5,9 +5,11 @@ sampling, SVI or NUTS with one call, :func:`bnn.fit`. ArviZ and matplotlib load 
 """
 
 from bnn import datasets as datasets
+from bnn import evidence as evidence
 from bnn import likelihoods as likelihoods
 from bnn import models as models
 from bnn import priors as priors
+from bnn.evidence import tune_evidence as tune_evidence
 from bnn.inference import METHODS as METHODS
 from bnn.inference import fit as fit
 from bnn.inference.optimize import NonFiniteLossError as NonFiniteLossError
@@ -22,8 +24,10 @@ __all__ = [
     "NonFiniteLossError",
     "Prediction",
     "datasets",
+    "evidence",
     "fit",
     "likelihoods",
     "models",
     "priors",
+    "tune_evidence",
 ]

@@ -7,6 +7,8 @@ units, flipping signs), so convergence is judged on f(x) at chosen inputs.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 __all__ = ["to_arviz", "summary", "function_space"]
@@ -66,7 +68,8 @@ def to_arviz(fit, *, x_pred=None):
     for name, value in (fit.stats or {}).items():
         stats[_STAT_NAMES.get(name, name)] = np.asarray(value)
     if fit.losses is not None:
-        stats["loss"] = np.full((fit.num_chains, fit.num_draws), fit.losses[-1])
+        last = np.atleast_2d(fit.losses)[:, -1]  # one final loss per run (ensemble member)
+        stats["loss"] = np.broadcast_to(last[:, None], (fit.num_chains, fit.num_draws)).copy()
     groups = {
         "observed_data": {"y": np.asarray(fit.y)},
         "constant_data": {"x": np.asarray(fit.x)},
@@ -87,7 +90,10 @@ def to_arviz(fit, *, x_pred=None):
         }
         groups["predictions_constant_data"] = {"x_pred": np.asarray(x_pred)}
     dims = {"y": ["obs"], "x": ["obs", "feature"]}
-    return az.from_dict(**groups, dims=dims)
+    with warnings.catch_warnings():
+        # ensembles are K chains of one draw each, on purpose
+        warnings.filterwarnings("ignore", message="More chains .* than draws")
+        return az.from_dict(**groups, dims=dims)
 
 
 def summary(fit, var_names=None, **kwargs):

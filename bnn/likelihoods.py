@@ -31,9 +31,24 @@ class Likelihood:
     def check_output(self, n_out: int) -> None:
         raise NotImplementedError
 
+    def distribution(self, out, sigma=None) -> dist.Distribution:
+        """``p(y | out)`` with batch shape ``(n,)``; ``sigma`` is the noise where there is one."""
+        raise NotImplementedError
+
+    def latent(self, out):
+        """The latent function ``f`` reported in predictions (the mean or the logits)."""
+        return out[..., 0]
+
     def observe(self, out, y=None):
         """Inside the NumPyro model: register ``"y"``; return the latent function ``f``."""
-        raise NotImplementedError
+        d = self.distribution(out, self.sigma())
+        with numpyro.plate("data", d.batch_shape[-1]):
+            numpyro.sample("y", d, obs=y)
+        return self.latent(out)
+
+    def sigma(self):
+        """Inside the model: the noise (a sample site when learned), or None."""
+        return None
 
 
 def _regression_y(y) -> np.ndarray:
@@ -124,12 +139,8 @@ class Gaussian(Likelihood):
             return numpyro.sample("sigma", prior)
         return self.noise
 
-    def observe(self, out, y=None):
-        f = out[..., 0]
-        sigma = self.sigma()
-        with numpyro.plate("data", f.shape[-1]):
-            numpyro.sample("y", dist.Normal(f, sigma), obs=y)
-        return f
+    def distribution(self, out, sigma=None):
+        return dist.Normal(out[..., 0], self.noise if sigma is None else sigma)
 
 
 @dataclass(frozen=True)
@@ -152,12 +163,12 @@ class HeteroscedasticGaussian(Likelihood):
     def noise_std(self, out):
         return jnp.logaddexp(out[..., 1], 0.0) + self.min_noise
 
+    def distribution(self, out, sigma=None):
+        return dist.Normal(out[..., 0], self.noise_std(out))
+
     def observe(self, out, y=None):
-        f = out[..., 0]
         numpyro.deterministic("noise_std", self.noise_std(out))
-        with numpyro.plate("data", f.shape[-1]):
-            numpyro.sample("y", dist.Normal(f, self.noise_std(out)), obs=y)
-        return f
+        return super().observe(out, y)
 
 
 @dataclass(frozen=True)
@@ -173,11 +184,8 @@ class Bernoulli(Likelihood):
     def check_output(self, n_out):
         _one_output("Bernoulli likelihood", n_out)
 
-    def observe(self, out, y=None):
-        f = out[..., 0]
-        with numpyro.plate("data", f.shape[-1]):
-            numpyro.sample("y", dist.BernoulliLogits(f), obs=y)
-        return f
+    def distribution(self, out, sigma=None):
+        return dist.BernoulliLogits(out[..., 0])
 
 
 @dataclass(frozen=True)
@@ -196,7 +204,8 @@ class Categorical(Likelihood):
                 "for two classes with one output use Bernoulli()"
             )
 
-    def observe(self, out, y=None):
-        with numpyro.plate("data", out.shape[-2]):
-            numpyro.sample("y", dist.CategoricalLogits(out), obs=y)
+    def distribution(self, out, sigma=None):
+        return dist.CategoricalLogits(out)
+
+    def latent(self, out):
         return out

@@ -153,28 +153,47 @@ def predictive_band(
 
 def function_draws(
     ax, x, f_samples, *, num: int = 100, color: str = "#30a2da", alpha: float = 0.1,
-    label: str | None = None,
+    label: str | None = None, highlight: int = 0,
 ):
-    """Up to ``num`` draws of the function, one thin line each (the notebook's prior plots)."""
+    """Up to ``num`` draws of the function, one thin line each (the notebook's prior plots).
+
+    ``highlight=k`` redraws the first ``k`` draws thicker and darker, so that the shape of
+    single functions stands out of the cloud.
+    """
     ax = _axes(ax)
     f = np.asarray(f_samples)
     xs = _flat(x)
     for i in range(min(num, f.shape[0])):
         ax.plot(xs, f[i], color=color, alpha=alpha, lw=1, label=label if i == 0 else None)
+    for i in range(min(highlight, f.shape[0])):
+        ax.plot(xs, f[i], color="#1b4f72", alpha=0.9, lw=1.3,
+                label="a few single draws" if i == 0 else None)
     ax.set_xlabel("x")
     ax.set_ylabel("f(x)")
     return ax
 
 
 def loss_curve(
-    ax, losses, *, label: str | None = None, color: str | None = None,
+    ax, losses, *, label: str | None = "loss", color: str | None = None,
     ylabel: str = "loss per data point", logy: bool = False, start: int = 1,
+    smooth: int | None = None,
 ):
-    """An optimisation trace (``fit.losses``) against the step number."""
+    """An optimisation trace (``fit.losses``) against the step number.
+
+    With ``smooth=k`` the raw trace is drawn faintly and its running mean over ``k`` steps
+    on top (useful for the noisy ELBO of SVI).
+    """
     ax = _axes(ax)
-    values = np.asarray(losses)
+    values = np.asarray(losses, dtype=float)
     steps = np.arange(start, start + values.shape[0])
-    ax.plot(steps, values, color=color, lw=1.2, label=label)
+    if smooth and 1 < smooth < values.shape[0]:
+        line = ax.plot(steps, values, color=color, lw=0.8, alpha=0.35, label=label)[0]
+        kernel = np.ones(smooth) / smooth
+        running = np.convolve(values, kernel, mode="valid")
+        ax.plot(steps[smooth - 1:], running, color=line.get_color(), lw=1.8,
+                label=f"running mean ({smooth} steps)")
+    else:
+        ax.plot(steps, values, color=color, lw=1.2, label=label)
     if logy:
         ax.set_yscale("log")
     ax.set_xlabel("step")
@@ -202,7 +221,7 @@ def regression_panel(
         ax.set_ylim(*ylim)
     extrapolation(ax, *data_range)
     if title:
-        ax.set_title(title)
+        ax.set_title(title, fontsize=10)
     if legend:
         ax.legend(loc="upper center", fontsize=7, ncol=2, framealpha=0.9)
     return ax
@@ -280,7 +299,10 @@ def uncertainty_curves(
     xs = _flat(x)
     for i, (name, pred) in enumerate(preds.items()):
         std = pred.epistemic_std if epistemic else pred.std
-        ax.plot(xs, std, color=color_for(name, i), lw=2, label=name.upper())
+        point = pred.num_draws == 1  # point estimates coincide often: dash them
+        ax.plot(xs, std, color=color_for(name, i), lw=2.5 if point else 2,
+                ls=(0, (4, 3 + 2 * i)) if point else "-",
+                label=name.upper() + (" (noise only)" if point and not epistemic else ""))
     if data_x is not None:
         ax.plot(_flat(data_x), np.zeros(len(_flat(data_x))), "|", color="black", ms=12,
                 label="training inputs")
@@ -288,7 +310,7 @@ def uncertainty_curves(
     extrapolation(ax, *data_range)
     ax.set_xlabel("x")
     ax.set_ylabel("std of f(x)" if epistemic else "predictive std of y")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper center", ncol=3)
     return ax
 
 

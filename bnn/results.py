@@ -121,17 +121,30 @@ class FitResult:
         return jnp.asarray(self.scaling.x(x))
 
     # ---------------------------------------------------------------- prediction
-    def predict(self, x, *, key=0, num_draws: int | None = None) -> Prediction:
+    def predict(
+        self, x, *, key=0, num_draws: int | None = None, linearize: bool | None = None
+    ) -> Prediction:
         """Predictive distribution at inputs ``x`` (``(n,)`` or ``(n, d)``).
 
         Args:
             x: new inputs.
             key: PRNG key (int or key) for the observation draws ``y_samples``.
             num_draws: use at most this many posterior draws (evenly thinned).
+            linearize: Laplace fits only: predict with the network linearised at the MAP
+                (the default for ``"laplace"``) instead of pushing draws through it.
         """
         xs = self._x(x)
         samples = self._flat_samples(num_draws, key)
-        out = _predict_fn(self.model)(as_key(key), samples, xs)
+        if linearize is None:
+            linearize = self.method == "laplace"
+        if linearize:
+            if self.method != "laplace":
+                raise ValueError("linearize=True needs a method='laplace' fit")
+            from bnn.inference.laplace import linearized_predictive
+
+            out = linearized_predictive(self.laplace, self.model, as_key(key), samples, xs)
+        else:
+            out = _predict_fn(self.model)(as_key(key), samples, xs)
         lik = self.model.likelihood
         kind = type(lik).__name__.lower()
         if lik.task == "classification":
@@ -150,6 +163,20 @@ class FitResult:
         if "sigma" in samples:
             return np.broadcast_to(np.asarray(samples["sigma"])[:, None], shape)
         return np.full(shape, float(self.model.likelihood.noise))
+
+    @property
+    def laplace(self):
+        """The Laplace state (mean, precision, evidence) of a ``method="laplace"`` fit."""
+        if "laplace" not in self.extras:
+            raise AttributeError(f"a {self.method!r} fit has no Laplace approximation")
+        return self.extras["laplace"]
+
+    @property
+    def log_evidence(self) -> float:
+        """Laplace approximation of ``log p(y)`` (``method="laplace"``), in the units of y."""
+        if self.model.likelihood.task != "regression":
+            return self.laplace.log_evidence
+        return self.laplace.log_evidence - self.y.shape[0] * np.log(self.scaling.y_scale)
 
     # ---------------------------------------------------------------- scores
     def _xy(self, x, y):

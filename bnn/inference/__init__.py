@@ -7,7 +7,7 @@ import time
 import jax
 
 from bnn._checks import as_key, check_options, check_x
-from bnn.inference import optimize, sampling, svi
+from bnn.inference import ensemble, laplace, optimize, sampling, svi
 from bnn.inference._data import prepare
 from bnn.likelihoods import Gaussian
 from bnn.model import make_model
@@ -23,6 +23,8 @@ METHODS = {
     "svi": svi.OPTIONS,
     "nuts": sampling.MCMC_OPTIONS,
     "hmc": sampling.MCMC_OPTIONS,
+    "laplace": laplace.OPTIONS,
+    "ensemble": ensemble.OPTIONS,
 }
 
 
@@ -49,7 +51,8 @@ def fit(
         model: any ``flax.linen.Module`` mapping ``(n, d)`` inputs to ``(n, k)`` outputs.
         x: inputs, ``(n,)`` or ``(n, d)``, finite.
         y: targets, ``(n,)`` or ``(n, 1)`` (integer labels for classification).
-        method: ``"mle"``, ``"map"``, ``"prior"``, ``"svi"``, ``"nuts"`` or ``"hmc"``.
+        method: ``"mle"``, ``"map"``, ``"prior"``, ``"svi"``, ``"nuts"``, ``"hmc"``,
+            ``"laplace"`` or ``"ensemble"``.
         prior: a :mod:`bnn.priors` prior, a float (isotropic Normal scale), a NumPyro
             distribution or a dict keyed by parameter path. Default ``Normal(1.0)``. MLE
             ignores it.
@@ -68,7 +71,11 @@ def fit(
             ``nuts``/``hmc``: ``num_warmup`` (500), ``num_samples`` (500), ``num_chains`` (4),
             ``chain_method``, ``thinning``, ``target_accept_prob``, ``max_tree_depth``,
             ``dense_mass``, ``step_size``, ``init_params``; ``hmc`` also ``num_steps`` and
-            ``trajectory_length``.
+            ``trajectory_length``;
+            ``laplace``: the MAP options, ``hessian_structure`` (``"full"``, ``"diag"``),
+            ``subset_of_weights`` (``"all"``, ``"last_layer"``), ``curvature`` (``"ggn"``,
+            ``"hessian"``), ``num_samples`` (1000);
+            ``ensemble``: the MAP options and ``num_members`` (5).
 
     Returns:
         A :class:`bnn.FitResult`.
@@ -111,6 +118,10 @@ def fit(
         samples = sampling.sample_prior(bayes, xs, ys, rng, opts)
     elif method == "svi":
         samples, losses, extras = svi.fit_svi(bayes, xs, ys, rng, opts, progress_bar)
+    elif method == "laplace":
+        samples, losses, extras = laplace.fit_laplace(bayes, xs, ys, rng, opts, progress_bar)
+    elif method == "ensemble":
+        samples, losses = ensemble.fit_ensemble(bayes, xs, ys, rng, opts, progress_bar)
     else:
         samples, stats = sampling.sample_mcmc(bayes, xs, ys, rng, method, opts, progress_bar)
     samples = jax.block_until_ready(samples)

@@ -24,11 +24,12 @@ def _count(name: str) -> None:
     TRACE_COUNTS[name] = TRACE_COUNTS.get(name, 0) + 1
 
 
-def make_scan(step_fn: Callable, length: int, name: str, masked: bool):
+def make_scan(step_fn: Callable, length: int, name: str, masked: bool, batched: bool = False):
     """``run(carry, data, start, stop) -> (carry, outputs)``: ``length`` steps of ``step_fn``.
 
     ``step_fn(carry, data) -> (carry, output)``. With ``masked``, a step whose global index
-    ``start + i`` is not below ``stop`` leaves the carry as it was.
+    ``start + i`` is not below ``stop`` leaves the carry as it was. With ``batched``, the carry
+    has a leading member axis and all members run vectorised in one compiled scan.
     """
 
     def run(carry, data, start, stop):
@@ -43,13 +44,18 @@ def make_scan(step_fn: Callable, length: int, name: str, masked: bool):
 
         return jax.lax.scan(body, carry, jnp.arange(length))
 
+    if batched:
+        return jax.jit(jax.vmap(run, in_axes=(0, None, None, None)))
     return jax.jit(run)
 
 
-def run_chunked(build: Callable, carry, data, num_steps: int, progress_bar: bool, desc: str):
+def run_chunked(
+    build: Callable, carry, data, num_steps: int, progress_bar: bool, desc: str, axis: int = 0
+):
     """Run ``num_steps`` steps; ``build(length, masked)`` returns a compiled ``make_scan``.
 
-    Returns the final carry and the stacked per-step outputs (``num_steps`` long).
+    Returns the final carry and the stacked per-step outputs (``num_steps`` long along
+    ``axis``: 0, or 1 for batched runs).
     """
     if not progress_bar:
         carry, outs = build(num_steps, False)(carry, data, 0, num_steps)
@@ -65,5 +71,9 @@ def run_chunked(build: Callable, carry, data, num_steps: int, progress_bar: bool
             pieces.append(outs)
             jax.block_until_ready(outs)
             bar.update(min(chunk, num_steps - start))
-    outs = jax.tree.map(lambda *a: jnp.concatenate(a)[:num_steps], *pieces)
+    outs = jax.tree.map(
+        lambda *a: jnp.moveaxis(jnp.moveaxis(jnp.concatenate(a, axis), axis, 0)[:num_steps],
+                                0, axis),
+        *pieces,
+    )
     return carry, outs

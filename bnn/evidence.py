@@ -116,7 +116,11 @@ def tune_evidence(
     >>> 0.05 < ev.likelihood.noise < 0.2
     True
     """
-    from bnn.inference import fit
+    from bnn._checks import as_key, check_options, check_x
+    from bnn.inference import laplace, optimize
+    from bnn.inference._data import prepare
+    from bnn.model import make_model
+    from bnn.results import FitResult
 
     prior = Normal(1.0) if prior is None else prior
     if not isinstance(prior, Normal) or prior.loc != 0:
@@ -130,33 +134,63 @@ def tune_evidence(
         raise TypeError("tune_evidence supports Gaussian(noise) and classification likelihoods")
     num_rounds = positive_int("num_rounds", num_rounds)
     tol = positive_float("tol", tol)
-    s, sigma = prior.scale, (likelihood.noise if gaussian else 1.0)
-    history, init, result = [], None, None
+    opts = check_options("laplace", options, laplace.OPTIONS)
+    if opts["init_params"] is not None:
+        raise TypeError("tune_evidence chooses init_params itself")
+    map_opts = {k: opts[k] for k in optimize.OPTIONS}
+    x_checked = check_x(x)
+    # one model for every round: the prior scale and the noise enter as traced values
+    base = make_model(model, prior, likelihood, x_checked.shape[1])
+    xs, ys, scaling = prepare(x_checked, y, likelihood, base.output_dim, standardize)
+    scale = scaling.y_scale if gaussian else 1.0
+    n = ys.shape[0]
+    shift = n * np.log(scale) if gaussian else 0.0
+    rng = as_key(key)
+    s, sigma = prior.scale, (likelihood.noise / scale if gaussian else 1.0)
+    history, mode = [], None
     for _ in range(num_rounds):
-        lik = Gaussian(sigma) if gaussian else likelihood
-        result = fit(model, x, y, method="laplace", prior=Normal(s), likelihood=lik, key=key,
-                     standardize=standardize, init_params=init, **options)
-        state = result.laplace
-        history.append((s, sigma, result.log_evidence))
-        init = {k: v for k, v in state.mode.items() if k.startswith("net/")}
-        scale = result.scaling.y_scale if gaussian else 1.0
+        hyper = {"prior_scale": jnp.float32(s / prior.scale), "noise": jnp.float32(sigma)}
+        map_opts["init_params"] = mode
+        mode, _ = optimize.fit_point(base, xs, ys, rng, include_prior=True, options=map_opts,
+                                     progress_bar=False, hyper=hyper)
+        state = laplace.laplace_at(
+            base, mode, xs, ys, structure=opts["hessian_structure"],
+            subset=opts["subset_of_weights"], curvature=opts["curvature"], hyper=hyper,
+        )
+        history.append((s, sigma * scale, state.log_evidence - shift))
         rss = 0.0
         if gaussian:
-            resid = (result.predict(result.x).mean - result.y) / scale
-            rss = float(np.sum(resid**2))
+            f = base.module.apply(base.unflatten(mode), jnp.asarray(xs)).reshape(n)
+            rss = float(jnp.sum((jnp.asarray(ys) - f) ** 2))
         u = _maximise(
-            jnp.log(jnp.array([s, sigma / scale])), state.lik_curvature,
-            float(jnp.sum(state.mean**2)), state.num_params, result.y.shape[0], rss, gaussian,
+            jnp.log(jnp.array([s, sigma])), state.lik_curvature, float(jnp.sum(state.mean**2)),
+            state.num_params, n, rss, gaussian,
         )
-        new_s, new_sigma = float(jnp.exp(u[0])), float(jnp.exp(u[1])) * scale
+        new_s, new_sigma = float(jnp.exp(u[0])), float(jnp.exp(u[1]))
         if not (np.isfinite(new_s) and np.isfinite(new_sigma)):
             raise FloatingPointError("evidence maximisation diverged; try a different start")
         done = abs(new_s / s - 1) < tol and (not gaussian or abs(new_sigma / sigma - 1) < tol)
         s, sigma = new_s, (new_sigma if gaussian else sigma)
         if done:
             break
-    lik = Gaussian(sigma) if gaussian else likelihood
-    result = fit(model, x, y, method="laplace", prior=Normal(s), likelihood=lik, key=key,
-                 standardize=standardize, init_params=init, **options)
-    history.append((s, sigma, result.log_evidence))
+    # the final MAP at the tuned values (same compiled code), then a Laplace fit whose model
+    # carries the tuned prior and noise
+    hyper = {"prior_scale": jnp.float32(s / prior.scale), "noise": jnp.float32(sigma)}
+    map_opts["init_params"] = mode
+    mode, losses = optimize.fit_point(base, xs, ys, rng, include_prior=True, options=map_opts,
+                                      progress_bar=False, hyper=hyper)
+    lik = Gaussian(sigma * scale) if gaussian else likelihood
+    final = make_model(model, Normal(s), Gaussian(sigma) if gaussian else likelihood,
+                       x_checked.shape[1])
+    state = laplace.laplace_at(
+        final, mode, xs, ys, structure=opts["hessian_structure"],
+        subset=opts["subset_of_weights"], curvature=opts["curvature"],
+    )
+    samples = laplace.sample(state, jax.random.fold_in(rng, 1), opts["num_samples"])
+    result = FitResult(
+        method="laplace", samples=samples, model=final, x=x_checked,
+        y=likelihood.check_y(y, base.output_dim), scaling=scaling, losses=losses,
+        extras={"laplace": state},
+    )
+    history.append((s, sigma * scale, result.log_evidence))
     return EvidenceResult(Normal(s), lik, result.log_evidence, result, tuple(history))

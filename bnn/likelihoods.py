@@ -39,9 +39,12 @@ class Likelihood:
         """The latent function ``f`` reported in predictions (the mean or the logits)."""
         return out[..., 0]
 
-    def observe(self, out, y=None):
-        """Inside the NumPyro model: register ``"y"``; return the latent function ``f``."""
-        d = self.distribution(out, self.sigma())
+    def observe(self, out, y=None, noise=None):
+        """Inside the NumPyro model: register ``"y"``; return the latent function ``f``.
+
+        ``noise`` overrides the noise (a traced hyperparameter); otherwise :meth:`sigma`.
+        """
+        d = self.distribution(out, self.sigma() if noise is None else noise)
         with numpyro.plate("data", d.batch_shape[-1]):
             numpyro.sample("y", d, obs=y)
         return self.latent(out)
@@ -166,7 +169,7 @@ class HeteroscedasticGaussian(Likelihood):
     def distribution(self, out, sigma=None):
         return dist.Normal(out[..., 0], self.noise_std(out))
 
-    def observe(self, out, y=None):
+    def observe(self, out, y=None, noise=None):
         numpyro.deterministic("noise_std", self.noise_std(out))
         return super().observe(out, y)
 

@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import numpyro
+import numpyro.distributions as dist
 from numpyro import handlers
 from numpyro.contrib.module import ParamShape, random_flax_module
 
@@ -45,19 +46,24 @@ class BayesianModel:
     input_dim: int
     output_dim: int
 
-    def __call__(self, x, y=None, record: bool = False):
+    def __call__(self, x, y=None, record: bool = False, hyper: dict | None = None):
         # hand random_flax_module the parameter shapes, so it never runs the Flax initialiser
         # inside the model (every parameter is a sample site; only shapes are needed)
         template = flax.traverse_util.unflatten_dict(
             {tuple(p.split(".")): ParamShape(s) for p, s in self.param_shapes}
         )
+        priors = dict(self.prior_dists)
+        noise = None
+        if hyper is not None:  # traced hyperparameters (evidence tuning): no recompilation
+            priors = {p: _rescaled(d, hyper["prior_scale"]) for p, d in priors.items()}
+            noise = hyper.get("noise")
         with handlers.substitute(data={f"{NET}$params": template}):
             net = random_flax_module(
-                NET, self.module, prior=dict(self.prior_dists), input_shape=(1, self.input_dim)
+                NET, self.module, prior=priors, input_shape=(1, self.input_dim)
             )
         out = net(x)
         out = jnp.reshape(out, (x.shape[0], self.output_dim))
-        f = self.likelihood.observe(out, y)
+        f = self.likelihood.observe(out, y, noise=noise)
         if record:
             numpyro.deterministic("f", f)
         return f
@@ -83,6 +89,12 @@ class BayesianModel:
 
     def describe_prior(self) -> dict[str, str]:
         return {p: _priors._fmt(d) for p, d in self.prior_dists}
+
+
+def _rescaled(d, factor):
+    if not isinstance(d, dist.Normal):
+        raise TypeError("hyperparameter tuning rescales Normal priors only")
+    return dist.Normal(d.loc, d.scale * factor)
 
 
 def _inspect(module, input_dim: int):

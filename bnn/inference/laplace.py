@@ -32,6 +32,7 @@ from jax.flatten_util import ravel_pytree
 
 from bnn._checks import positive_int
 from bnn.inference import optimize
+from bnn.model import _rescaled
 
 OPTIONS = {
     **optimize.OPTIONS,
@@ -104,9 +105,12 @@ def _out_fn(model, mode, unravel, x):
     return out
 
 
-def _prior_terms(model, mode, sites):
+@functools.partial(jax.jit, static_argnums=(0, 1))
+def _prior_terms(model, sites, mode, hyper=None):
     """Flat second derivatives of -log p(theta) and the log prior over ``sites``."""
     dists = {f"net/{p}": d for p, d in model.prior_dists}
+    if hyper is not None:
+        dists = {k: _rescaled(d, hyper["prior_scale"]) for k, d in dists.items()}
     curv, logp = {}, 0.0
     for s in sites:
         d, v = dists[s], mode[s]
@@ -117,12 +121,12 @@ def _prior_terms(model, mode, sites):
 
 
 @functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
-def _curvature(model, sites, structure, curvature, mode, x, y):
+def _curvature(model, sites, structure, curvature, mode, x, y, hyper):
     sub = {s: mode[s] for s in sites}
     theta, unravel = ravel_pytree(sub)
     out_fn = _out_fn(model, mode, unravel, x)
     lik = model.likelihood
-    sigma = _noise(model, mode)
+    sigma = _noise(model, mode) if hyper is None else hyper.get("noise")
 
     def nll_out(out):
         return -jnp.sum(lik.distribution(out, sigma).log_prob(y))
@@ -142,8 +146,14 @@ def _curvature(model, sites, structure, curvature, mode, x, y):
     return theta, g, log_lik
 
 
-def laplace_at(model, mode, x, y, *, structure="full", subset="all", curvature="ggn"):
-    """The Laplace approximation at ``mode`` (site values at a MAP)."""
+def laplace_at(
+    model, mode, x, y, *, structure="full", subset="all", curvature="ggn", hyper=None
+):
+    """The Laplace approximation at ``mode`` (site values at a MAP).
+
+    ``hyper`` (``{"prior_scale": k, "noise": sigma}``) rescales the Normal priors by ``k`` and
+    replaces the noise, as traced values (see :func:`bnn.tune_evidence`).
+    """
     for name, value, allowed in (("hessian_structure", structure, STRUCTURES),
                                  ("subset_of_weights", subset, SUBSETS),
                                  ("curvature", curvature, CURVATURES)):
@@ -151,9 +161,9 @@ def laplace_at(model, mode, x, y, *, structure="full", subset="all", curvature="
             raise ValueError(f"unknown {name} {value!r}; use one of {allowed}")
     sites = _subset(model, subset)
     x, y = jnp.asarray(x), jnp.asarray(y)
-    theta, g, log_lik = _curvature(model, sites, structure, curvature, mode, x, y)
-    h_prior, log_prior = _prior_terms(model, mode, sites)
-    sigma = _noise(model, mode)
+    theta, g, log_lik = _curvature(model, sites, structure, curvature, mode, x, y, hyper)
+    h_prior, log_prior = _prior_terms(model, sites, mode, hyper)
+    sigma = _noise(model, mode) if hyper is None else hyper.get("noise")
     if sigma is None and getattr(model.likelihood, "noise", None) is not None:
         sigma = model.likelihood.noise
     scales = sigma is not None and type(model.likelihood).__name__ == "Gaussian"

@@ -57,9 +57,11 @@ def _latent_sites(model, x, y, init_values):
 def negative_log_density(model, include_prior: bool):
     """``loss(u, x, y)``: per-datum negative log joint (or log likelihood) at unconstrained u."""
 
-    def loss(u, x, y):
-        values = constrain_fn(model, (x, y), {}, u)
-        tr = handlers.trace(handlers.substitute(model, data=values)).get_trace(x, y)
+    def loss(u, x, y, hyper=None):
+        values = constrain_fn(model, (x, y), {"hyper": hyper}, u)
+        tr = handlers.trace(handlers.substitute(model, data=values)).get_trace(
+            x, y, hyper=hyper
+        )
         total = 0.0
         for site in tr.values():
             if site["type"] != "sample":
@@ -78,11 +80,12 @@ def _compiled(model, include_prior, optimizer, length, masked, batched):
 
     def step(carry, data):
         u, opt_state = carry
-        x, y = data
-        value, grad = jax.value_and_grad(loss_fn)(u, x, y)
+        x, y, hyper = data
+        value, grad = jax.value_and_grad(loss_fn)(u, x, y, hyper)
         if extra_args:  # e.g. optax.lbfgs needs the objective for its line search
             updates, opt_state = optimizer.update(
-                grad, opt_state, u, value=value, grad=grad, value_fn=lambda p: loss_fn(p, x, y)
+                grad, opt_state, u, value=value, grad=grad,
+                value_fn=lambda p: loss_fn(p, x, y, hyper),
             )
         else:
             updates, opt_state = optimizer.update(grad, opt_state, u)
@@ -117,11 +120,14 @@ def _check_init(model, init_params, defaults):
     return out
 
 
-def fit_point(model, x, y, key, *, include_prior, options, progress_bar, num_members=None):
+def fit_point(
+    model, x, y, key, *, include_prior, options, progress_bar, num_members=None, hyper=None
+):
     """Run the optimiser; return (constrained site values, loss trace).
 
     With ``num_members=K``, K fits from independent Flax initialisations run vectorised in
-    one compiled scan: values and losses then have a leading axis of K.
+    one compiled scan: values and losses then have a leading axis of K. ``hyper`` passes
+    traced hyperparameters to the model (see :class:`bnn.model.BayesianModel`).
     """
     num_steps = positive_int("num_steps", options["num_steps"])
     optimizer = options["optimizer"]
@@ -149,7 +155,7 @@ def fit_point(model, x, y, key, *, include_prior, options, progress_bar, num_mem
     def build(length, masked):
         return _compiled(model, include_prior, optimizer, length, masked, batched)
 
-    data = (jnp.asarray(x), jnp.asarray(y))
+    data = (jnp.asarray(x), jnp.asarray(y), hyper)
     desc = ("MAP" if include_prior else "MLE") + (f" x{num_members}" if batched else "")
     (u, _), losses = run_chunked(
         build, carry, data, num_steps, progress_bar, desc, axis=1 if batched else 0

@@ -24,6 +24,7 @@ import numpy as np
 
 __all__ = [
     "METHOD_COLORS",
+    "color_for",
     "data_points",
     "true_function",
     "extrapolation",
@@ -356,7 +357,7 @@ def uncertainty_map(
     top = float(np.nanmax(v)) if vmax is None else vmax
     levels = np.linspace(0.0, max(top, 1e-6), 12)
     cs = ax.contourf(grid0, grid1, np.clip(v, 0.0, levels[-1]), levels=levels, cmap=cmap)
-    ax.figure.colorbar(cs, ax=ax, label=label)
+    ax.figure.colorbar(cs, ax=ax, label=label, format="%.2f")
     if x is not None:
         class_points(ax, x, labels, size=8)
     if title:
@@ -366,20 +367,26 @@ def uncertainty_map(
 
 def posterior_vs_point(
     ax, draws, point=None, *, truth=None, label: str = "", point_label: str = "MAP",
-    color: str = "#30a2da", chains: bool = True, bins: int = 40,
+    color: str = "#30a2da", chains: bool = True, bins: int = 30, prior_pdf=None,
 ):
-    """Histogram of posterior draws (per chain when ``draws`` is ``(chain, draw)``).
+    """Histogram of posterior draws (one outline per chain when ``draws`` is ``(chain, draw)``).
 
-    The point estimate is a red vertical line, the true value (if known) a dashed grey one.
+    The point estimate is a red vertical line, the true value (if known) a dashed grey one,
+    and ``prior_pdf`` (a callable density), if given, a dotted black curve.
     """
     ax = _axes(ax)
     d = np.asarray(draws)
     groups: Sequence = list(d) if (chains and d.ndim == 2) else [d.ravel()]
     edges = np.histogram_bin_edges(d.ravel(), bins=bins)
+    many = len(groups) > 1
     for i, g in enumerate(groups):
-        ax.hist(np.ravel(g), bins=edges, density=True, histtype="step" if len(groups) > 1
-                else "stepfilled", color=color, alpha=0.8 if len(groups) > 1 else 0.5, lw=1,
-                label="posterior draws" if i == 0 else None)
+        ax.hist(np.ravel(g), bins=edges, density=True, histtype="step" if many else "stepfilled",
+                color=color, alpha=0.8 if many else 0.5, lw=1.2,
+                label=("posterior, one line per chain" if many else "posterior draws")
+                if i == 0 else None)
+    if prior_pdf is not None:
+        grid = np.linspace(edges[0], edges[-1], 200)
+        ax.plot(grid, prior_pdf(grid), color="black", ls=":", lw=1.5, label="prior")
     if point is not None:
         ax.axvline(float(point), color=METHOD_COLORS["map"], lw=2, label=point_label)
     if truth is not None:

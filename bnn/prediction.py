@@ -25,13 +25,15 @@ def _mixture_quantile(mu, sigma, q, iters=60):
 
 
 def _softmax(z, axis=-1):
-    z = z - z.max(axis=axis, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=axis, keepdims=True)
+    from scipy.special import softmax
+
+    return softmax(np.asarray(z, np.float64), axis=axis)
 
 
 def _entropy(p, axis=-1):
-    return -np.sum(np.where(p > 0, p * np.log(np.clip(p, 1e-300, None)), 0.0), axis=axis)
+    from scipy.special import entr  # -p log p, 0 at p = 0
+
+    return np.sum(entr(np.asarray(p, np.float64)), axis=axis)
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,9 @@ class Prediction:
 
     def _draw_probs(self):
         if self.kind == "bernoulli":
-            p1 = 1.0 / (1.0 + np.exp(-self.f_samples))
+            from scipy.special import expit
+
+            p1 = expit(np.asarray(self.f_samples, np.float64))
             return np.stack([1 - p1, p1], axis=-1)
         return _softmax(self.f_samples)
 

@@ -1,6 +1,7 @@
 """Properties of the prediction summaries, checked on random inputs with hypothesis."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
@@ -43,3 +44,16 @@ def test_bernoulli_uncertainty_decomposition():
     np.testing.assert_allclose(pred.entropy, np.log(2), atol=1e-3)
     assert pred.aleatoric_entropy[0] < 0.01
     np.testing.assert_allclose(pred.mutual_information, np.log(2), atol=0.01)
+
+
+@pytest.mark.filterwarnings("error")
+def test_confident_float32_logits_give_no_warnings():
+    f = np.array([[300.0, -300.0, 5.0]], np.float32)
+    pred = Prediction("classification", f, f, kind="bernoulli")
+    np.testing.assert_allclose(pred.probs, [1.0, 0.0, 1 / (1 + np.exp(-5.0))], rtol=1e-6,
+                               atol=1e-12)
+    assert np.all(np.isfinite(pred.entropy)) and pred.entropy[0] == 0.0
+    cat = Prediction("classification", np.array([[[200.0, -200.0, 0.0]]], np.float32), None,
+                     kind="categorical")
+    np.testing.assert_allclose(cat.probs[0], [1.0, 0.0, 0.0], atol=1e-12)
+    assert np.isfinite(cat.mutual_information).all()

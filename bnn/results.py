@@ -188,17 +188,30 @@ class FitResult:
             ys = self.scaling.y(ys)
         return xs, jnp.asarray(ys)
 
-    def log_likelihood(self, x, y) -> np.ndarray:
-        """Pointwise ``log p(y_i | theta_s, x_i)``, shape ``(chains, draws, n)``, units of y."""
+    def log_likelihood(self, x, y, *, linearize: bool | None = None) -> np.ndarray:
+        """Pointwise ``log p(y_i | theta_s, x_i)``, shape ``(chains, draws, n)``, units of y.
+
+        Laplace fits score the network linearised at the MAP, as :meth:`predict` does,
+        unless ``linearize=False``.
+        """
         xs, ys = self._xy(x, y)
-        ll = _log_lik_fn(self.model)(self._flat_samples(None, 0), xs, ys)
+        samples = self._flat_samples(None, 0)
+        if linearize is None:
+            linearize = self.method == "laplace"
+        if linearize:
+            from bnn.inference.laplace import linearized_log_likelihood
+
+            ll = linearized_log_likelihood(self.laplace, self.model, samples, xs, ys)
+        else:
+            ll = _log_lik_fn(self.model)(samples, xs, ys)
         if self.model.likelihood.task == "regression":
             ll = ll - np.log(self.scaling.y_scale)
         return np.asarray(ll).reshape(self.num_chains, self.num_draws, -1)
 
-    def log_predictive_density(self, x, y) -> np.ndarray:
+    def log_predictive_density(self, x, y, *, linearize: bool | None = None) -> np.ndarray:
         """Pointwise ``log (1/S) sum_s p(y_i | theta_s)``, shape ``(n,)``: minus it is the NLL."""
-        ll = self.log_likelihood(x, y).reshape(self.num_chains * self.num_draws, -1)
+        ll = self.log_likelihood(x, y, linearize=linearize)
+        ll = ll.reshape(self.num_chains * self.num_draws, -1)
         return np.asarray(jax.scipy.special.logsumexp(ll, axis=0) - np.log(ll.shape[0]))
 
     def log_joint(self) -> np.ndarray:

@@ -134,3 +134,17 @@ def test_ensemble_of_mlps_disagrees_off_the_data(seed_data):
     assert pred.epistemic_std[~inside].mean() > 3 * pred.epistemic_std[inside].mean()
     idata = res.to_arviz()
     assert idata.posterior.sizes["chain"] == 5
+
+
+def test_laplace_scores_the_linearised_network_like_predict(seed_data):
+    from scipy import stats
+
+    res = bnn.fit(bnn.models.MLP((10, 1), activation="tanh"), seed_data.x, seed_data.y,
+                  method="laplace", likelihood=bnn.likelihoods.Gaussian(0.1), num_steps=1500,
+                  num_samples=50)
+    pred = res.predict(seed_data.x_test[:7])
+    x, y = seed_data.x_test[:7], seed_data.f_test[:7]
+    expected = stats.norm.logpdf(y, pred.f_samples, 0.1)  # (S, n) from the linearised draws
+    np.testing.assert_allclose(res.log_likelihood(x, y)[0], expected, rtol=1e-4, atol=1e-3)
+    sampled = res.log_likelihood(x, y, linearize=False)
+    assert not np.allclose(sampled, res.log_likelihood(x, y))

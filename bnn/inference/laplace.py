@@ -226,15 +226,38 @@ def fit_laplace(model, x, y, key, options, progress_bar):
     return sample(state, k_draw, num_samples), losses, {"laplace": state}
 
 
+def _linear_outputs(model, sites, mode, samples, x):
+    """(S, n, k) outputs of the network linearised at the MAP, one per draw."""
+    sub = {s: mode[s] for s in sites}
+    theta, unravel = ravel_pytree(sub)
+    out_fn = _out_fn(model, mode, unravel, x)
+    flat = jax.vmap(lambda d: ravel_pytree({s: d[s] for s in sites})[0])(samples)
+    out0, jvp = jax.vmap(lambda d: jax.jvp(out_fn, (theta,), (d - theta,)))(flat)
+    return out0 + jvp  # f(x, theta_*) + J(x) (theta_s - theta_*)
+
+
+@functools.lru_cache(maxsize=32)
+def _linearized_log_lik_fn(model, sites):
+    def fn(mode, samples, x, y):
+        out = _linear_outputs(model, sites, mode, samples, x)
+        lik = model.likelihood
+        sigma = samples.get("sigma")
+        if sigma is None:
+            return jax.vmap(lambda o: lik.distribution(o).log_prob(y))(out)
+        return jax.vmap(lambda o, s: lik.distribution(o, s).log_prob(y))(out, sigma)
+
+    return jax.jit(fn)
+
+
+def linearized_log_likelihood(state: LaplaceState, model, samples, x, y):
+    """Pointwise ``log p(y_i | theta_s)`` of the linearised network, ``(S, n)``."""
+    return _linearized_log_lik_fn(model, state.sites)(state.mode, samples, x, y)
+
+
 @functools.lru_cache(maxsize=32)
 def _linearized_fn(model, sites):
     def fn(key, mode, samples, x):
-        sub = {s: mode[s] for s in sites}
-        theta, unravel = ravel_pytree(sub)
-        out_fn = _out_fn(model, mode, unravel, x)
-        flat = jax.vmap(lambda d: ravel_pytree({s: d[s] for s in sites})[0])(samples)
-        out0, jvp = jax.vmap(lambda d: jax.jvp(out_fn, (theta,), (d - theta,)))(flat)
-        out = out0 + jvp  # (S, n, k): f(x, theta_*) + J(x) (theta_s - theta_*)
+        out = _linear_outputs(model, sites, mode, samples, x)
         lik = model.likelihood
         sigma = samples.get("sigma")
         keys = jax.random.split(key, out.shape[0])

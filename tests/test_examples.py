@@ -79,7 +79,8 @@ def runs(request, tmp_path_factory):
     wanted = set()
     for item in request.session.items:
         spec = getattr(item, "callspec", None)
-        if item.module is request.module and spec is not None and "name" in spec.params:
+        if (getattr(item, "module", None) is request.module and spec is not None
+                and "name" in spec.params):
             wanted.add(spec.params["name"])
     out = tmp_path_factory.mktemp("examples")
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:

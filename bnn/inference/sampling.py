@@ -11,7 +11,9 @@ per chain, with chains started from MAP fits.
 from __future__ import annotations
 
 import functools
-import math
+import time
+import warnings
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -25,8 +27,7 @@ from numpyro.infer.util import potential_energy
 
 from bnn._checks import positive_float, positive_int
 from bnn.inference import chees
-from bnn.inference._driver import NUM_CHUNKS, TRACE_COUNTS
-from bnn.inference.optimize import initial_values
+from bnn.inference._driver import TRACE_COUNTS
 
 PRIOR_OPTIONS = {"num_samples": 1000}
 
@@ -49,7 +50,7 @@ MCMC_OPTIONS = {
 
 CHEES_OPTIONS = {
     "num_warmup": 200,
-    "num_samples": 250,
+    "num_samples": 500,
     "num_chains": 16,
     "thinning": 1,
     "target_accept_prob": 0.651,
@@ -62,6 +63,10 @@ CHEES_OPTIONS = {
 }
 
 _INITS = ("map", "flax")
+CHUNK_SECONDS = 0.25  # progress bar: grow chunks until one takes this long
+CHEES_MIN_WARMUP = 150  # below this the ChEES trajectory length may not have grown
+_KERNEL_OPTIONS = ("target_accept_prob", "max_tree_depth", "dense_mass", "step_size", "num_steps",
+                   "trajectory_length")
 _CHAIN_METHODS = ("vectorized", "sequential", "parallel")
 _STATS = ("diverging", "num_steps", "accept_prob", "potential_energy", "adapt_state.step_size")
 
@@ -127,16 +132,37 @@ class _Flat:
         return {k: self.transforms[k](v) for k, v in self.unravel(z).items()}
 
     def unconstrain(self, values):
+        missing = sorted(set(self.transforms) - set(values))
+        if missing:
+            raise ValueError(f"no starting value for site(s) {missing}; pass init_params")
         return ravel_pytree({k: self.transforms[k].inv(values[k]) for k in self.transforms})[0]
 
 
-def _sites(model, x, y, values):
-    tr = handlers.trace(handlers.substitute(handlers.seed(model, 0), data=values)).get_trace(x, y)
-    return tuple(
-        (name, tuple(jnp.shape(site["value"])), site["fn"].support)
-        for name, site in tr.items()
-        if site["type"] == "sample" and not site["is_observed"]
-    )
+class _Sites(tuple):
+    """``((name, shape, support), ...)``, hashed by names and shapes (a cache key per model)."""
+
+    def _key(self):
+        return tuple((name, shape) for name, shape, _ in self)
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def __eq__(self, other):
+        return isinstance(other, _Sites) and self._key() == other._key()
+
+
+def _sites(model, x, y) -> _Sites:
+    """The latent sites, found by tracing the model abstractly (nothing runs or compiles)."""
+    supports = {}
+
+    def probe(key):
+        tr = handlers.trace(handlers.seed(model, key)).get_trace(x, y)
+        latent = {n: s for n, s in tr.items() if s["type"] == "sample" and not s["is_observed"]}
+        supports.update({n: s["fn"].support for n, s in latent.items()})
+        return {n: s["value"] for n, s in latent.items()}
+
+    shapes = jax.eval_shape(probe, jax.random.PRNGKey(0))
+    return _Sites((n, tuple(v.shape), supports[n]) for n, v in shapes.items())
 
 
 @functools.lru_cache(maxsize=32)
@@ -144,18 +170,32 @@ def _flat(model, sites) -> _Flat:
     return _Flat(model, sites)
 
 
-@functools.lru_cache(maxsize=32)
-def _network_inits(model):
-    return jax.jit(jax.vmap(model.network_init))
+def _site_starts(model, sites, y, init_params) -> dict:
+    """Start values shared by all chains: sigma as ``optimize.initial_values`` sets it (half
+    the spread of y), then the user's ``init_params``."""
+    values = {}
+    if getattr(model.likelihood, "learned", False):
+        values["sigma"] = max(0.5 * float(np.std(np.asarray(y))), 1e-2)
+    if init_params is not None:
+        if not isinstance(init_params, dict):
+            raise TypeError("init_params must be a dict of site values, e.g. fit.params")
+        shapes = {name: shape for name, shape, _ in sites}
+        unknown = sorted(set(init_params) - set(shapes))
+        if unknown:
+            raise KeyError(f"init_params has unknown sites {unknown}; sites are {sorted(shapes)}")
+        for k, v in init_params.items():
+            if jnp.shape(v) != shapes[k]:
+                raise ValueError(f"init_params[{k!r}] has shape {jnp.shape(v)}, expected "
+                                 f"{shapes[k]}")
+        values.update(init_params)
+    return {k: jnp.asarray(v, jnp.float32) for k, v in values.items()}
 
 
-@functools.lru_cache(maxsize=32)
-def _map_fn(model, sites, num_steps):
-    """Vectorised MAP fits (Adam, per-datum log joint) from each chain's start."""
-    flat = _flat(model, sites)
+def _map_fit(flat, start, data, num_steps):
+    """Vectorised MAP fits (Adam 1e-2 on the per-datum log joint) from each chain's start."""
     optim = optax.adam(1e-2)
 
-    def fit_one(z, data):
+    def fit_one(z):
         loss = lambda u: -flat.logdensity(u, data) / data[0].shape[0]  # noqa: E731
 
         def step(carry, _):
@@ -164,38 +204,49 @@ def _map_fn(model, sites, num_steps):
             return (optax.apply_updates(u, updates), state), None
 
         end = jax.lax.scan(step, (z, optim.init(z)), None, length=num_steps)[0][0]
-        ok = jnp.all(jnp.isfinite(end)) & jnp.isfinite(loss(end))
-        return jnp.where(ok, end, z)
+        return jnp.where(jnp.all(jnp.isfinite(end)) & jnp.isfinite(loss(end)), end, z)
 
-    return jax.jit(jax.vmap(fit_one, in_axes=(0, None)))
+    return jax.vmap(fit_one)(start)
 
 
-def _starts(model, key, x, y, num_chains, init_params, init, map_steps):
-    """``(sites, flat model, (num_chains, dim))``: unconstrained starting points, one per chain.
+def _start_fn(model, sites, init, map_steps):
+    """``starts(keys, shared, data) -> (num_chains, dim)`` unconstrained starting points.
 
-    Each chain starts from its own Flax initialisation (sigma at half the spread of y), with
-    ``init_params`` overriding sites for every chain; ``init="map"`` then runs ``map_steps``
-    Adam steps of MAP from each start, vectorised over chains.
+    Each chain starts from its own Flax initialisation (one key per chain), with the
+    ``shared`` site values (sigma, ``init_params``) overriding it for every chain; with
+    ``init="map"`` each start then runs ``map_steps`` Adam steps of MAP, vectorised.
     """
+    flat = _flat(model, sites)
+
+    def starts(keys, shared, data):
+        num_chains = keys.shape[0]
+        values = dict(jax.lax.map(model.network_init, keys))  # compiles faster than vmap
+        for k, v in shared.items():
+            values[k] = jnp.broadcast_to(v, (num_chains, *jnp.shape(v)))
+        start = jax.vmap(flat.unconstrain)(values)
+        return _map_fit(flat, start, data, map_steps) if init == "map" else start
+
+    return starts
+
+
+@functools.lru_cache(maxsize=32)
+def _nuts_starts(model, sites, init, map_steps):
+    return jax.jit(_start_fn(model, sites, init, map_steps))
+
+
+def _check_init(init, map_steps):
     if init not in _INITS:
         raise ValueError(f"init must be one of {_INITS}, got {init!r}")
-    keys = jax.random.split(key, num_chains)
-    values = initial_values(model, keys[0], x, y)
-    if init_params is not None:
-        values = {**values, **{k: jnp.asarray(p) for k, p in init_params.items()}}
-    sites = _sites(model, x, y, values)
-    flat = _flat(model, sites)
-    nets = _network_inits(model)(keys)
-    per_chain = {k: jnp.broadcast_to(v, (num_chains, *jnp.shape(v))) for k, v in values.items()}
-    if init_params is not None:
-        nets = {k: v for k, v in nets.items() if k not in init_params}
-    start = jax.vmap(flat.unconstrain)({**per_chain, **nets})
-    if init == "map":
-        start = _map_fn(model, sites, positive_int("map_steps", map_steps))(start, (x, y))
-    return sites, flat, start
+    return positive_int("map_steps", map_steps)
 
 
 def sample_mcmc(model, x, y, key, method, options, progress_bar):
+    """NumPyro NUTS/HMC draws and sampler statistics with ``(chain, draw)`` leading.
+
+    With ``chain_method="vectorized"`` (the default) NumPyro's kernel runs in bnn's own
+    compiled loop (:func:`_vectorized_fns`): compiled once per model and settings, resumable in
+    chunks for a cheap progress bar. Other chain methods go through ``numpyro.infer.MCMC``.
+    """
     num_warmup = positive_int("num_warmup", options["num_warmup"])
     num_samples = positive_int("num_samples", options["num_samples"])
     num_chains = positive_int("num_chains", options["num_chains"])
@@ -203,26 +254,21 @@ def sample_mcmc(model, x, y, key, method, options, progress_bar):
     chain_method = options["chain_method"]
     if chain_method not in _CHAIN_METHODS:
         raise ValueError(f"chain_method must be one of {_CHAIN_METHODS}, got {chain_method!r}")
-    kernel = _mcmc_kernel(model, method, options)
-    mcmc = MCMC(
-        kernel,
-        num_warmup=num_warmup,
-        num_samples=num_samples,
-        num_chains=num_chains,
-        thinning=thinning,
-        chain_method=chain_method,
-        progress_bar=progress_bar,
-    )
+    _mcmc_kernel(model, method, options)  # validate the options before anything runs
+    map_steps = _check_init(options["init"], options["map_steps"])
     x, y = jnp.asarray(x), jnp.asarray(y)
     k_init, k_run = jax.random.split(key)
-    _, flat, start = _starts(model, k_init, x, y, num_chains, options["init_params"],
-                             options["init"], options["map_steps"])
-    init = jax.vmap(flat.unravel)(start)
-    if num_chains == 1:
-        init = {k: v[0] for k, v in init.items()}
-    mcmc.run(k_run, x, y, init_params=init, extra_fields=_STATS)
-    samples = mcmc.get_samples(group_by_chain=True)
-    raw = mcmc.get_extra_fields(group_by_chain=True)
+    sites = _sites(model, x, y)
+    shared = _site_starts(model, sites, y, options["init_params"])
+    starts = _nuts_starts(model, sites, options["init"], map_steps)
+    start = starts(jax.random.split(k_init, num_chains), shared, (x, y))
+    init = jax.vmap(_flat(model, sites).unravel)(start)
+    if chain_method == "vectorized":
+        samples, raw = _run_vectorized(model, method, options, num_warmup, num_samples,
+                                       num_chains, thinning, k_run, init, (x, y), progress_bar)
+    else:
+        samples, raw = _run_mcmc(model, method, options, num_warmup, num_samples, num_chains,
+                                 thinning, chain_method, k_run, init, (x, y), progress_bar)
     stats = {
         "diverging": np.asarray(raw["diverging"]),
         "num_steps": np.asarray(raw["num_steps"]),
@@ -237,17 +283,119 @@ def sample_mcmc(model, x, y, key, method, options, progress_bar):
     return dict(samples), stats
 
 
+def _run_mcmc(model, method, options, num_warmup, num_samples, num_chains, thinning,
+              chain_method, key, init, data, progress_bar):
+    mcmc = MCMC(
+        _mcmc_kernel(model, method, options),
+        num_warmup=num_warmup,
+        num_samples=num_samples,
+        num_chains=num_chains,
+        thinning=thinning,
+        chain_method=chain_method,
+        progress_bar=progress_bar,
+    )
+    if num_chains == 1:
+        init = {k: v[0] for k, v in init.items()}
+    mcmc.run(key, *data, init_params=init, extra_fields=_STATS)
+    return mcmc.get_samples(group_by_chain=True), mcmc.get_extra_fields(group_by_chain=True)
+
+
+class _Loop(NamedTuple):
+    iteration: jax.Array
+    state: object  # numpyro HMCState, batched over chains
+    draws: dict  # site -> (num_draws, num_chains, ...), unconstrained
+    stats: dict  # field -> (num_draws, num_chains)
+    num_steps: jax.Array  # (num_warmup + num_samples, num_chains): leapfrog steps
+
+
+def _field(state, name):
+    for part in name.split("."):
+        state = getattr(state, part)
+    return state
+
+
 @functools.lru_cache(maxsize=32)
-def _chees_fns(model, sites, num_warmup, num_samples, thinning, target, learning_rate,
-               max_num_steps, adapt_mass):
+def _vectorized_fns(model, method, kernel_options, num_warmup, num_samples, thinning):
+    """``(init, run, constrain)`` compiled for one model and one set of sampler settings.
+
+    ``init(keys, params, data)`` makes the loop state; ``run(loop, data, stop)`` advances it
+    to iteration ``stop`` (so it can run in chunks); ``constrain`` maps the draws back.
+    """
+    kernel = _mcmc_kernel(model, method, dict(kernel_options))
+    num_draws = -(-num_samples // thinning)
+
+    def init(keys, params, data):
+        # one chain's init, vmapped here: kernel.init on a batch of keys would wrap the
+        # kernel's sample function in another vmap at every retrace
+        state = jax.vmap(
+            lambda k, p: kernel.init(k, num_warmup, p, model_args=data, model_kwargs={})
+        )(keys, params)
+        c = keys.shape[0]
+        draws = jax.tree.map(lambda v: jnp.zeros((num_draws, *v.shape), v.dtype), state.z)
+        stats = {f: jnp.zeros((num_draws, c), jnp.result_type(_field(state, f)))
+                 for f in _STATS}
+        return _Loop(jnp.zeros((), jnp.int32), state, draws, stats,
+                     jnp.zeros((num_warmup + num_samples, c), jnp.int32))
+
+    def body(loop, data):
+        state = jax.vmap(kernel.sample, in_axes=(0, None, None))(loop.state, data, {})
+        offset = loop.iteration - num_warmup
+        keep = (offset >= 0) & (offset % thinning == 0)
+        j = jnp.clip(offset // thinning, 0, num_draws - 1)
+
+        def put(buf, value):
+            old = jax.lax.dynamic_index_in_dim(buf, j, keepdims=False)
+            return jax.lax.dynamic_update_index_in_dim(buf, jnp.where(keep, value, old), j, 0)
+
+        return _Loop(
+            loop.iteration + 1, state, jax.tree.map(put, loop.draws, state.z),
+            {f: put(b, _field(state, f)) for f, b in loop.stats.items()},
+            loop.num_steps.at[loop.iteration].set(state.num_steps.astype(jnp.int32)),
+        )
+
+    def run(loop, data, stop):
+        _count(method)
+        return jax.lax.while_loop(lambda c: c.iteration < stop, lambda c: body(c, data), loop)
+
+    def constrain(draws, data):
+        fn = kernel.postprocess_fn(data, {})
+        return jax.vmap(jax.vmap(fn))(draws)
+
+    return jax.jit(init), jax.jit(run), jax.jit(constrain)
+
+
+def _run_vectorized(model, method, options, num_warmup, num_samples, num_chains, thinning,
+                    key, init, data, progress_bar):
+    kernel_options = tuple(sorted((k, options[k]) for k in _KERNEL_OPTIONS))
+    init_fn, run, constrain = _vectorized_fns(model, method, kernel_options, num_warmup,
+                                              num_samples, thinning)
+    loop = init_fn(jax.random.split(key, num_chains), init, data)
+    loop = _run_in_chunks(run, loop, data, num_warmup + num_samples, progress_bar,
+                          method.upper())
+    samples = constrain(loop.draws, data)
+    samples = {k: jnp.swapaxes(v, 0, 1) for k, v in samples.items()}
+    raw = {f: np.asarray(v).T for f, v in loop.stats.items()}
+    return samples, raw
+
+
+@functools.lru_cache(maxsize=32)
+def _chees_fns(model, sites, init, map_steps, num_warmup, num_samples, thinning, target,
+               learning_rate, max_num_steps, adapt_mass):
+    """Compiled pieces of a ChEES run: ``start`` (starting points and the loop state, one
+    compiled call), ``run`` (the loop, resumable), ``final`` and ``constrain``."""
     flat = _flat(model, sites)
     init_carry, run, final = chees.build_sampler(
         flat.logdensity, num_warmup=num_warmup, num_samples=num_samples, thinning=thinning,
         target_accept_prob=target, learning_rate=learning_rate, max_num_steps=max_num_steps,
         adapt_mass=adapt_mass, on_trace=lambda: _count("chees"),
     )
-    draws = jax.jit(jax.vmap(jax.vmap(flat.constrain)))
-    return jax.jit(init_carry), run, final, draws
+    starts = _start_fn(model, sites, init, map_steps)
+
+    def start(keys, shared, key, data):
+        return init_carry(key, starts(keys, shared, data), data)
+
+    constrain = jax.jit(jax.vmap(jax.vmap(flat.constrain)))
+    return jax.jit(start), run, final, constrain
 
 
 def _count(name):
@@ -255,18 +403,26 @@ def _count(name):
 
 
 def _run_in_chunks(run, carry, data, total, progress_bar, desc):
-    """Advance the compiled loop to ``total``: in one call, or in chunks under a tqdm bar."""
+    """Advance the compiled loop to ``total``: in one call, or in chunks under a tqdm bar.
+
+    Chunks start at 1% of the run and double until one takes ``CHUNK_SECONDS``, so a short
+    run pays for a handful of host round trips and a long one for a few per second.
+    """
     if not progress_bar:
         return run(carry, data, total)
     from tqdm.auto import tqdm
 
-    chunk = math.ceil(total / min(NUM_CHUNKS, total))
+    chunk, done = max(1, total // 100), 0
     with tqdm(total=total, desc=desc, leave=False) as bar:
-        for start in range(0, total, chunk):
-            stop = min(start + chunk, total)
+        while done < total:
+            stop = min(done + chunk, total)
+            start = time.perf_counter()
             carry = run(carry, data, stop)
             jax.block_until_ready(carry.iteration)
-            bar.update(stop - start)
+            bar.update(stop - done)
+            done = stop
+            if time.perf_counter() - start < CHUNK_SECONDS:
+                chunk *= 2
     return carry
 
 
@@ -289,15 +445,21 @@ def sample_chees(model, x, y, key, options, progress_bar):
         raise ValueError(f"chees adapts across chains and needs num_chains >= 2, got {num_chains}")
     if not isinstance(options["adapt_mass"], bool):
         raise TypeError(f"adapt_mass must be True or False, got {options['adapt_mass']!r}")
+    if num_warmup < CHEES_MIN_WARMUP:
+        warnings.warn(
+            f"chees with num_warmup={num_warmup}: its cross-chain adaptation needs about "
+            f"{CHEES_MIN_WARMUP} warmup iterations; with fewer the trajectories may stay a few "
+            "steps long and the chains mix poorly (check R-hat)", UserWarning, stacklevel=3)
+    map_steps = _check_init(options["init"], options["map_steps"])
     x, y = jnp.asarray(x), jnp.asarray(y)
     k_init, k_run = jax.random.split(key)
-    sites, _, start = _starts(model, k_init, x, y, num_chains, options["init_params"],
-                              options["init"], options["map_steps"])
-    init_carry, run, final, constrain = _chees_fns(
-        model, sites, num_warmup, num_samples, thinning, target, learning_rate, max_num_steps,
-        options["adapt_mass"],
+    sites = _sites(model, x, y)
+    start, run, final, constrain = _chees_fns(
+        model, sites, options["init"], map_steps, num_warmup, num_samples, thinning, target,
+        learning_rate, max_num_steps, options["adapt_mass"],
     )
-    carry = init_carry(k_run, start, (x, y))
+    shared = _site_starts(model, sites, y, options["init_params"])
+    carry = start(jax.random.split(k_init, num_chains), shared, k_run, (x, y))
     carry = _run_in_chunks(run, carry, (x, y), num_warmup + num_samples, progress_bar, "ChEES")
     samples = constrain(jnp.swapaxes(carry.draws, 0, 1))
     step_size, length, inverse_mass = final(carry.adaptation)

@@ -136,3 +136,10 @@ def test_classification_prediction():
     with pytest.raises(AttributeError, match="regression"):
         pred.interval(0.9)
     assert np.mean(pred.label == y) > 0.9
+
+
+def test_hmc_with_fixed_number_of_steps_adapts_its_step_size():
+    res = bnn.fit(bnn.models.PolynomialRegressor(2), X, Y, method="hmc", num_steps=10,
+                  num_warmup=200, num_samples=200, num_chains=2, key=0)
+    assert np.all(res.stats["num_steps"] == 10)
+    assert res.function_diagnostics(X)["max_rhat"] < 1.05

@@ -103,6 +103,10 @@ def _mcmc_kernel(model, method, options):
     kwargs = {}
     if options["num_steps"] is not None:
         kwargs["num_steps"] = positive_int("num_steps", options["num_steps"])
+        if options["trajectory_length"] is not None:
+            raise TypeError("give HMC num_steps or trajectory_length, not both")
+        # NumPyro's default trajectory_length would otherwise fix the step size
+        kwargs["trajectory_length"] = None
     if options["trajectory_length"] is not None:
         kwargs["trajectory_length"] = positive_float(
             "trajectory_length", options["trajectory_length"]

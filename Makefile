@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 OUT ?= figures
 
-.PHONY: demo test test-fast lint bench-quick bench clean
+.PHONY: demo test test-fast lint bench-quick bench bench-gpu clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,14 @@ lint: $(VENV)/.installed
 bench-quick: $(VENV)/.installed
 	$(PY) -m benchmarks.run --suite quick --out benchmarks/results-quick.json
 
+# the full suite takes about 20 minutes on 2 CPU cores; record its tables in benchmarks/RESULTS.md
 bench: $(VENV)/.installed
-	$(PY) -m benchmarks.run --suite full --out benchmarks/results-cpu.json
+	$(PY) -m benchmarks.run --suite full --out benchmarks/results-cpu.json --plot benchmarks/scaling-cpu.png
+
+# on a CUDA machine with jax[cuda] installed; needs neither ArviZ nor matplotlib (the plot is
+# skipped when matplotlib is missing; make it later with python -m benchmarks.plot)
+bench-gpu: $(VENV)/.installed
+	JAX_PLATFORMS=cuda $(PY) -m benchmarks.run --suite full --out benchmarks/results-gpu.json --plot benchmarks/scaling-gpu.png
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

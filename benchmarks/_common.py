@@ -10,6 +10,7 @@ import os
 import platform
 import statistics
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from importlib import metadata
@@ -28,13 +29,20 @@ def timed(fn: Callable, *args, **kwargs) -> tuple[float, object]:
     return time.perf_counter() - start, out
 
 
-def cold_and_warm(fn: Callable, warm_repeats: int = 1) -> dict:
-    """Time ``fn()`` right after ``jax.clear_caches()`` (compilation included), then warm.
-
-    bnn keeps its compiled functions in ``functools`` caches; clearing JAX's caches makes the
-    next call of each trace and compile again, so every cold time pays for compilation.
-    """
+def clear_caches() -> None:
+    """As in a fresh process: JAX's compilation caches and every ``functools`` cache of bnn
+    (models, compiled loops, latent sites), so that the next call traces and compiles again."""
     jax.clear_caches()
+    for name, module in list(sys.modules.items()):
+        if name == "bnn" or name.startswith("bnn."):
+            for obj in list(vars(module).values()):
+                if callable(getattr(obj, "cache_clear", None)):
+                    obj.cache_clear()
+
+
+def cold_and_warm(fn: Callable, warm_repeats: int = 1) -> dict:
+    """Time ``fn()`` right after :func:`clear_caches` (compilation included), then warm."""
+    clear_caches()
     cold, _ = timed(fn)
     warm = [timed(fn)[0] for _ in range(warm_repeats)]
     return {"cold_s": cold, "warm_s": min(warm)}

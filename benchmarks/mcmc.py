@@ -26,7 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from benchmarks._common import GRID, function_space, network, posterior_spec
+from benchmarks._common import GRID, clear_caches, function_space, network, posterior_spec
 
 NUM_CHAINS = 4
 
@@ -153,20 +153,21 @@ def mclmc_blackjax(options: dict):
     import blackjax
 
     from bnn.inference import sampling
+    from bnn.inference.optimize import start_values
+    from bnn.model import latent_sites, make_model
 
     net = network(10)
     x, y = _data()
     prior, likelihood = posterior_spec()
-    from bnn.model import make_model
 
     model = make_model(net, prior, likelihood, 1)
     num_chains, num_steps, thin = options["num_chains"], options["num_steps"], options["thinning"]
 
     def run(key):
         start = time.perf_counter()
-        sites = sampling._sites(model, x, y)
+        sites = latent_sites(model, x, y)
         flat = sampling._flat(model, sites)
-        shared = sampling._site_starts(model, sites, y, None)
+        shared = start_values(model, sites, y, None)
         keys0 = jax.random.split(jax.random.PRNGKey(key), num_chains)
         z0 = sampling._nuts_starts(model, sites, "map", 1000)(keys0, shared, (x, y))
         logdensity = lambda z: flat.logdensity(z, (x, y))  # noqa: E731
@@ -245,7 +246,7 @@ def _measure(samplers: dict, warm: bool) -> dict:
     """Cold runs of every sampler (caches cleared), then warm runs, interleaved."""
     runs = {name: [] for name in samplers}
     for name, fn in samplers.items():
-        jax.clear_caches()
+        clear_caches()
         runs[name].append(("cold", fn(0)))
     if warm:
         for name, fn in samplers.items():

@@ -17,6 +17,10 @@ def _f(x, digits=3):
     return str(x)
 
 
+def _us(seconds):
+    return None if seconds is None else 1e6 * seconds
+
+
 def header(r: dict) -> list[str]:
     env = r["environment"]
     versions = ", ".join(f"{k} {v}" for k, v in env["versions"].items() if v)
@@ -32,19 +36,25 @@ def header(r: dict) -> list[str]:
 def point_table(r: dict) -> list[str]:
     p = r["point"]
     lines = [f"Point fits, {p['num_steps']} Adam steps of MLP (10, 10, 1) tanh "
-             "(median of repeats; cold = compilation included):", "",
-             "| n | bnn cold s | hand-written cold s | notebook cold s | bnn warm s | "
-             "hand-written warm s | notebook warm s | bnn/hand cold | bnn/hand warm | "
-             "notebook/bnn warm |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "(median of repeats; cold = compilation included; hand = the issue's hand-written "
+             "jitted scan after an eager Flax init, hand-jit = with the init compiled in too):",
+             "",
+             "| n | bnn cold s | hand cold s | hand-jit cold s | notebook cold s | bnn warm s | "
+             "hand warm s | hand-jit warm s | notebook warm s | bnn/hand cold | bnn/hand warm | "
+             "bnn/hand-jit cold | bnn/hand-jit warm | notebook/bnn warm |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for n, row in p["sizes"].items():
         nb = row.get("notebook", {})
+        hj = row.get("handwritten_jit_init", {})
         ra = row["ratios"]
         lines.append(
             f"| {n} | {_f(row['bnn']['cold_s'])} | {_f(row['handwritten']['cold_s'])} | "
-            f"{_f(nb.get('cold_s'))} | {_f(row['bnn']['warm_s'])} | "
-            f"{_f(row['handwritten']['warm_s'])} | {_f(nb.get('warm_s'))} | "
+            f"{_f(hj.get('cold_s'))} | {_f(nb.get('cold_s'))} | {_f(row['bnn']['warm_s'])} | "
+            f"{_f(row['handwritten']['warm_s'])} | {_f(hj.get('warm_s'))} | "
+            f"{_f(nb.get('warm_s'))} | "
             f"{_f(ra.get('bnn/handwritten cold'))} | {_f(ra.get('bnn/handwritten warm'))} | "
+            f"{_f(ra.get('bnn/handwritten_jit_init cold'))} | "
+            f"{_f(ra.get('bnn/handwritten_jit_init warm'))} | "
             f"{_f(ra.get('notebook/bnn warm'))} |")
     return lines
 
@@ -101,13 +111,16 @@ def overhead_table(r: dict) -> list[str]:
 
 def scaling_table(r: dict) -> list[str]:
     s = r["scaling"]
-    lines = ["Scaling (warm, microseconds):", "",
-             "| n | width | steps timed | bnn MAP step | hand-written step | gradient |",
-             "|---|---|---|---|---|---|"]
+    lines = ["Scaling (warm, microseconds; a step is a fit of K steps less a fit of one step, "
+             "over K - 1; per fit is the one-step fit):", "",
+             "| n | width | K | bnn MAP step | hand-written step | gradient | bnn per fit | "
+             "hand-written per fit |",
+             "|---|---|---|---|---|---|---|---|"]
     for row in s["by_n"] + s["by_width"]:
         lines.append(f"| {row['n']} | {row.get('width', 10)} | {row['num_steps']} | "
                      f"{_f(1e6 * row['map_step_s'])} | {_f(1e6 * row['handwritten_step_s'])} | "
-                     f"{_f(1e6 * row['gradient_s'])} |")
+                     f"{_f(1e6 * row['gradient_s'])} | {_f(_us(row.get('map_step_fixed_s')))} | "
+                     f"{_f(_us(row.get('handwritten_step_fixed_s')))} |")
     return lines
 
 

@@ -45,7 +45,7 @@ def quick_config() -> dict:
             },
         },
         "scaling": {"sizes": [100, 1000], "widths": [20], "width_n": 100,
-                    "step_budget": 1e6, "min_steps": 5, "max_steps": 50, "repeats": 1},
+                    "step_budget": 1e7, "min_steps": 20, "max_steps": 500, "repeats": 2},
     }
 
 
@@ -85,17 +85,17 @@ def full_config(platform: str) -> dict:
             "svi": {"guides": ["normal", "lowrank", "fullrank"], "num_steps": 5000,
                     "repeats": 3},
             "bars": {
-                "methods": {
-                    "mle": {"num_steps": 20_000},
-                    "map": {"num_steps": 20_000},
-                    "svi": {"num_steps": 10_000, "num_samples": 100},
-                    "laplace": {"num_steps": 20_000},
-                    "ensemble": {"num_steps": 5_000},
+                "methods": {  # each run about a second, so the bar's cost is measurable
+                    "mle": {"num_steps": 200_000},
+                    "map": {"num_steps": 200_000},
+                    "svi": {"num_steps": 50_000, "num_samples": 100},
+                    "laplace": {"num_steps": 200_000},
+                    "ensemble": {"num_steps": 50_000},
                     "nuts": {"num_warmup": 50, "num_samples": 50},
-                    "hmc": {"num_warmup": 100, "num_samples": 100, "num_steps": 16},
-                    "chees": {"num_warmup": 100, "num_samples": 200},
+                    "hmc": {"num_warmup": 500, "num_samples": 5000, "num_steps": 16},
+                    "chees": {"num_warmup": 200, "num_samples": 400},
                 },
-                "repeats": 5,
+                "repeats": 7,
             },
         },
         "scaling": {

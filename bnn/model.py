@@ -26,7 +26,7 @@ from numpyro.contrib.module import ParamShape, random_flax_module
 from bnn import priors as _priors
 from bnn.likelihoods import Likelihood
 
-__all__ = ["BayesianModel", "make_model", "NET"]
+__all__ = ["BayesianModel", "make_model", "latent_sites", "Sites", "NET"]
 
 NET = "net"  # the NumPyro name of the lifted module; its sites are "net/<path>"
 
@@ -77,10 +77,12 @@ class BayesianModel:
         return [f"{NET}/{p}" for p, _ in self.param_shapes]
 
     def network_init(self, key) -> dict:
-        """Network parameters from the module's own Flax initialisers, keyed by site name."""
-        variables = self.module.init(key, jnp.ones((1, self.input_dim)))
-        flat = flax.traverse_util.flatten_dict(flax.core.unfreeze(variables["params"]), sep=".")
-        return {f"{NET}/{p}": v for p, v in flat.items()}
+        """Network parameters from the module's own Flax initialisers, keyed by site name.
+
+        Compiled once per model: run eagerly, Flax's initialisers compile op by op (about a
+        second in a fresh process).
+        """
+        return _compiled_init(self)(key)
 
     def unflatten(self, values: dict) -> dict:
         """Site values ``{"net/Dense_0.kernel": ...}`` -> Flax variables ``{"params": {...}}``."""
@@ -89,6 +91,60 @@ class BayesianModel:
 
     def describe_prior(self) -> dict[str, str]:
         return {p: _priors._fmt(d) for p, d in self.prior_dists}
+
+
+@functools.lru_cache(maxsize=128)
+def _compiled_init(model: BayesianModel):
+    def init(key):
+        variables = model.module.init(key, jnp.ones((1, model.input_dim)))
+        flat = flax.traverse_util.flatten_dict(flax.core.unfreeze(variables["params"]), sep=".")
+        return {f"{NET}/{p}": v for p, v in flat.items()}
+
+    return jax.jit(init)
+
+
+class Sites(tuple):
+    """``((name, shape, support), ...)`` of the latent sites, hashed by names and shapes (a
+    cache key for compiled code per model)."""
+
+    def _key(self):
+        return tuple((name, shape) for name, shape, _ in self)
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def __eq__(self, other):
+        return isinstance(other, Sites) and self._key() == other._key()
+
+    @property
+    def supports(self) -> dict:
+        return {name: support for name, _, support in self}
+
+    @property
+    def shapes(self) -> dict:
+        return {name: shape for name, shape, _ in self}
+
+
+def latent_sites(model: BayesianModel, x, y) -> Sites:
+    """The model's latent sites, found by tracing it abstractly on one row of ``(x, y)``
+    (nothing runs or compiles); cached per model and row shapes."""
+    x_row = jax.ShapeDtypeStruct((1, *jnp.shape(x)[1:]), jnp.result_type(x))
+    y_row = None if y is None else jax.ShapeDtypeStruct((1, *jnp.shape(y)[1:]), jnp.result_type(y))
+    return _latent_sites(model, x_row, y_row)
+
+
+@functools.lru_cache(maxsize=128)
+def _latent_sites(model, x_row, y_row) -> Sites:
+    supports = {}
+
+    def probe(key, x, y):
+        tr = handlers.trace(handlers.seed(model, key)).get_trace(x, y)
+        latent = {n: s for n, s in tr.items() if s["type"] == "sample" and not s["is_observed"]}
+        supports.update({n: s["fn"].support for n, s in latent.items()})
+        return {n: s["value"] for n, s in latent.items()}
+
+    shapes = jax.eval_shape(probe, jax.random.PRNGKey(0), x_row, y_row)
+    return Sites((n, tuple(v.shape), supports[n]) for n, v in shapes.items())
 
 
 def _rescaled(d, factor):

@@ -49,7 +49,7 @@ class FitResult:
     """What :func:`bnn.fit` returns, whatever the method.
 
     Attributes:
-        method: ``"mle"``, ``"map"``, ``"prior"``, ``"svi"``, ``"nuts"`` or ``"hmc"``.
+        method: the ``method`` given to :func:`bnn.fit` (``"map"``, ``"nuts"``, ``"chees"``...).
         samples: site name -> draws with leading ``(chain, draw)`` dimensions. A point
             estimate is one chain of one draw, so every method predicts and converts alike.
         losses: the optimisation trace (per-datum negative log density, or negative ELBO per

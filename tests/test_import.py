@@ -19,4 +19,5 @@ def test_public_names():
 
     for name in bnn.__all__:
         assert hasattr(bnn, name)
-    assert set(bnn.METHODS) == {"mle", "map", "prior", "svi", "nuts", "hmc", "laplace", "ensemble"}
+    assert set(bnn.METHODS) == {"mle", "map", "prior", "svi", "nuts", "hmc", "laplace", "ensemble",
+                                 "chees"}

@@ -1,6 +1,6 @@
 """Deep ensembles (``"ensemble"``): K MAP fits from independent initialisations.
 
-All members run vectorised (``vmap``) inside one compiled ``lax.scan``; they predict as an
+All members run vectorised (``vmap``) inside one compiled loop; they predict as an
 equal-weight mixture. In the result each member is one chain of one draw, so
 ``samples[site]`` has shape ``(K, 1, ...)`` and every method of the result treats the
 ensemble as a mixture of its members (Lakshminarayanan et al., 2017; here with the prior of

@@ -1,7 +1,7 @@
 r"""Point estimates: maximum likelihood (``"mle"``) and maximum a posteriori (``"map"``).
 
 Both minimise a per-datum negative log density of the shared NumPyro model with an optax
-optimiser, as one compiled ``lax.scan``:
+optimiser, as one compiled loop (``lax.fori_loop`` under ``jit``):
 
     MLE:  L(theta) = -(1/n) sum_n log p(y_n | theta)
     MAP:  L(theta) = -(1/n) [ sum_n log p(y_n | theta) + log p(theta) ]
@@ -20,10 +20,10 @@ import numpy as np
 import optax
 from numpyro import handlers
 from numpyro.distributions import biject_to
-from numpyro.infer.util import constrain_fn
 
 from bnn._checks import positive_float, positive_int
-from bnn.inference._driver import make_scan, run_chunked
+from bnn.inference._driver import make_loop, run_loop
+from bnn.model import latent_sites
 
 OPTIONS = {
     "num_steps": 2000,
@@ -43,23 +43,22 @@ def default_optimizer(learning_rate: float) -> optax.GradientTransformation:
     return optax.adam(learning_rate)
 
 
-def _latent_sites(model, x, y, init_values):
-    tr = handlers.trace(handlers.substitute(handlers.seed(model, 0), data=init_values)).get_trace(
-        x, y
-    )
-    return {
-        name: site["fn"].support
-        for name, site in tr.items()
-        if site["type"] == "sample" and not site["is_observed"]
-    }
+def negative_log_density(model, include_prior: bool, sites):
+    """``loss(u, x, y)``: per-datum negative log joint (or log likelihood) at unconstrained u.
 
-
-def negative_log_density(model, include_prior: bool):
-    """``loss(u, x, y)``: per-datum negative log joint (or log likelihood) at unconstrained u."""
+    One pass through the model: each latent site takes its constrained value from ``u`` as it
+    is sampled (NumPyro's ``constrain_fn`` followed by a trace would run the model twice).
+    """
+    transforms = {name: biject_to(support) for name, _, support in sites}
 
     def loss(u, x, y, hyper=None):
-        values = constrain_fn(model, (x, y), {"hyper": hyper}, u)
-        tr = handlers.trace(handlers.substitute(model, data=values)).get_trace(
+        def constrained(msg):
+            name = msg.get("name")
+            if msg["type"] == "sample" and name in u:
+                return transforms[name](u[name])
+            return None
+
+        tr = handlers.trace(handlers.substitute(model, substitute_fn=constrained)).get_trace(
             x, y, hyper=hyper
         )
         total = 0.0
@@ -74,8 +73,8 @@ def negative_log_density(model, include_prior: bool):
 
 
 @functools.lru_cache(maxsize=64)
-def _compiled(model, include_prior, optimizer, length, masked, batched):
-    loss_fn = negative_log_density(model, include_prior)
+def _compiled(model, sites, include_prior, optimizer, batched):
+    loss_fn = negative_log_density(model, include_prior, sites)
     extra_args = isinstance(optimizer, optax.GradientTransformationExtraArgs)
 
     def step(carry, data):
@@ -91,33 +90,52 @@ def _compiled(model, include_prior, optimizer, length, masked, batched):
             updates, opt_state = optimizer.update(grad, opt_state, u)
         return (optax.apply_updates(u, updates), opt_state), value
 
-    return make_scan(step, length, "optimize", masked, batched)
+    return make_loop(step, "optimize", batched)
 
 
-def initial_values(model, key, x, y):
-    """Flax's own initialisation for the network; sigma starts at half the spread of y."""
-    values = model.network_init(key)
+@functools.lru_cache(maxsize=64)
+def _start(model, sites, optimizer, batched):
+    """Compiled ``start(keys, shared) -> (u0, optimiser state)``: Flax's initialisation of
+    each member (one key each), overridden by the ``shared`` site values, unconstrained."""
+    transforms = {name: biject_to(support) for name, _, support in sites}
+
+    def one(key, shared):
+        values = {**model.network_init(key), **shared}
+        missing = sorted(set(transforms) - set(values))
+        if missing:
+            raise ValueError(f"no starting value for site(s) {missing}; pass init_params")
+        u = {k: transforms[k].inv(values[k]) for k in transforms}
+        return u, optimizer.init(u)
+
+    if batched:
+        return jax.jit(jax.vmap(one, in_axes=(0, None)))
+    return jax.jit(one)
+
+
+def start_values(model, sites, y, init_params) -> dict:
+    """Start values shared by all members or chains: the learned noise ``sigma`` at half the
+    spread of y, then the user's ``init_params`` (checked against the latent sites)."""
+    values = {}
     if getattr(model.likelihood, "learned", False):
-        values["sigma"] = jnp.asarray(max(0.5 * float(np.std(y)), 1e-2), jnp.float32)
-    return values
+        values["sigma"] = max(0.5 * float(np.std(np.asarray(y))), 1e-2)
+    if init_params is not None:
+        if not isinstance(init_params, dict):
+            raise TypeError("init_params must be a dict of site values, e.g. fit.params")
+        shapes = sites.shapes
+        unknown = sorted(set(init_params) - set(shapes))
+        if unknown:
+            raise KeyError(f"init_params has unknown sites {unknown}; sites are {sorted(shapes)}")
+        for k, v in init_params.items():
+            if jnp.shape(v) != shapes[k]:
+                raise ValueError(f"init_params[{k!r}] has shape {jnp.shape(v)}, expected "
+                                 f"{shapes[k]}")
+        values.update(init_params)
+    return {k: jnp.asarray(v, jnp.float32) for k, v in values.items()}
 
 
-def _check_init(model, init_params, defaults):
-    if init_params is None:
-        return defaults
-    if not isinstance(init_params, dict):
-        raise TypeError("init_params must be a dict of site values, e.g. fit.params")
-    unknown = sorted(set(init_params) - set(defaults))
-    if unknown:
-        raise KeyError(f"init_params has unknown sites {unknown}; sites are {sorted(defaults)}")
-    out = dict(defaults)
-    for k, v in init_params.items():
-        v = jnp.asarray(v, jnp.float32)
-        if v.shape != jnp.shape(defaults[k]):
-            raise ValueError(f"init_params[{k!r}] has shape {v.shape}, expected "
-                             f"{jnp.shape(defaults[k])}")
-        out[k] = v
-    return out
+def initial_values(model, key, x, y) -> dict:
+    """Flax's own initialisation for the network; sigma starts at half the spread of y."""
+    return {**model.network_init(key), **start_values(model, None, y, None)}
 
 
 def fit_point(
@@ -126,7 +144,7 @@ def fit_point(
     """Run the optimiser; return (constrained site values, loss trace).
 
     With ``num_members=K``, K fits from independent Flax initialisations run vectorised in
-    one compiled scan: values and losses then have a leading axis of K. ``hyper`` passes
+    one compiled loop: values and losses then have a leading axis of K. ``hyper`` passes
     traced hyperparameters to the model (see :class:`bnn.model.BayesianModel`).
     """
     num_steps = positive_int("num_steps", options["num_steps"])
@@ -139,27 +157,15 @@ def fit_point(
             f"{type(optimizer).__name__}"
         )
     batched = num_members is not None
-    keys = jax.random.split(key, num_members) if batched else [key]
-    inits = [_check_init(model, options["init_params"], initial_values(model, k, x, y))
-             for k in keys]
-    supports = _latent_sites(model, x, y, inits[0])
-    transforms = {k: biject_to(s) for k, s in supports.items()}
-    u0 = [{k: transforms[k].inv(v) for k, v in values.items()} for values in inits]
-    if batched:
-        u0 = jax.tree.map(lambda *a: jnp.stack(a), *u0)
-        carry = (u0, jax.vmap(optimizer.init)(u0))
-    else:
-        u0 = u0[0]
-        carry = (u0, optimizer.init(u0))
-
-    def build(length, masked):
-        return _compiled(model, include_prior, optimizer, length, masked, batched)
-
-    data = (jnp.asarray(x), jnp.asarray(y), hyper)
+    x, y = jnp.asarray(x), jnp.asarray(y)
+    sites = latent_sites(model, x, y)
+    shared = start_values(model, sites, y, options["init_params"])
+    keys = jax.random.split(key, num_members) if batched else key
+    carry = _start(model, sites, optimizer, batched)(keys, shared)
+    run = _compiled(model, sites, include_prior, optimizer, batched)
     desc = ("MAP" if include_prior else "MLE") + (f" x{num_members}" if batched else "")
-    (u, _), losses = run_chunked(
-        build, carry, data, num_steps, progress_bar, desc, axis=1 if batched else 0
-    )
+    (u, _), losses = run_loop(run, carry, (x, y, hyper), num_steps, progress_bar, desc,
+                              num_members)
     losses = np.asarray(losses)
     bad = np.argwhere(~np.isfinite(np.atleast_2d(losses)))
     if bad.size:
@@ -170,5 +176,6 @@ def fit_point(
             f"{num_steps}{where}; lower the learning rate, pass standardize=True, or use a "
             "stronger prior"
         )
+    transforms = {name: biject_to(support) for name, _, support in sites}
     params = {k: transforms[k](v) for k, v in u.items()}
     return params, losses

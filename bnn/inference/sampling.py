@@ -11,7 +11,6 @@ per chain, with chains started from MAP fits.
 from __future__ import annotations
 
 import functools
-import time
 import warnings
 from typing import NamedTuple
 
@@ -20,14 +19,15 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 from jax.flatten_util import ravel_pytree
-from numpyro import handlers
 from numpyro.distributions import biject_to
 from numpyro.infer import HMC, MCMC, NUTS, Predictive
 from numpyro.infer.util import potential_energy
 
 from bnn._checks import positive_float, positive_int
 from bnn.inference import chees
-from bnn.inference._driver import TRACE_COUNTS
+from bnn.inference._driver import count_trace, run_in_chunks
+from bnn.inference.optimize import start_values
+from bnn.model import latent_sites
 
 PRIOR_OPTIONS = {"num_samples": 1000}
 
@@ -63,7 +63,6 @@ CHEES_OPTIONS = {
 }
 
 _INITS = ("map", "flax")
-CHUNK_SECONDS = 0.25  # progress bar: grow chunks until one takes this long
 CHEES_MIN_WARMUP = 150  # below this the ChEES trajectory length may not have grown
 _KERNEL_OPTIONS = ("target_accept_prob", "max_tree_depth", "dense_mass", "step_size", "num_steps",
                    "trajectory_length")
@@ -142,57 +141,9 @@ class _Flat:
         return ravel_pytree({k: self.transforms[k].inv(values[k]) for k in self.transforms})[0]
 
 
-class _Sites(tuple):
-    """``((name, shape, support), ...)``, hashed by names and shapes (a cache key per model)."""
-
-    def _key(self):
-        return tuple((name, shape) for name, shape, _ in self)
-
-    def __hash__(self):
-        return hash(self._key())
-
-    def __eq__(self, other):
-        return isinstance(other, _Sites) and self._key() == other._key()
-
-
-def _sites(model, x, y) -> _Sites:
-    """The latent sites, found by tracing the model abstractly (nothing runs or compiles)."""
-    supports = {}
-
-    def probe(key):
-        tr = handlers.trace(handlers.seed(model, key)).get_trace(x, y)
-        latent = {n: s for n, s in tr.items() if s["type"] == "sample" and not s["is_observed"]}
-        supports.update({n: s["fn"].support for n, s in latent.items()})
-        return {n: s["value"] for n, s in latent.items()}
-
-    shapes = jax.eval_shape(probe, jax.random.PRNGKey(0))
-    return _Sites((n, tuple(v.shape), supports[n]) for n, v in shapes.items())
-
-
 @functools.lru_cache(maxsize=32)
 def _flat(model, sites) -> _Flat:
     return _Flat(model, sites)
-
-
-def _site_starts(model, sites, y, init_params) -> dict:
-    """Start values shared by all chains: sigma as ``optimize.initial_values`` sets it (half
-    the spread of y), then the user's ``init_params``."""
-    values = {}
-    if getattr(model.likelihood, "learned", False):
-        values["sigma"] = max(0.5 * float(np.std(np.asarray(y))), 1e-2)
-    if init_params is not None:
-        if not isinstance(init_params, dict):
-            raise TypeError("init_params must be a dict of site values, e.g. fit.params")
-        shapes = {name: shape for name, shape, _ in sites}
-        unknown = sorted(set(init_params) - set(shapes))
-        if unknown:
-            raise KeyError(f"init_params has unknown sites {unknown}; sites are {sorted(shapes)}")
-        for k, v in init_params.items():
-            if jnp.shape(v) != shapes[k]:
-                raise ValueError(f"init_params[{k!r}] has shape {jnp.shape(v)}, expected "
-                                 f"{shapes[k]}")
-        values.update(init_params)
-    return {k: jnp.asarray(v, jnp.float32) for k, v in values.items()}
 
 
 def _map_fit(flat, start, data, num_steps):
@@ -262,8 +213,8 @@ def sample_mcmc(model, x, y, key, method, options, progress_bar):
     map_steps = _check_init(options["init"], options["map_steps"])
     x, y = jnp.asarray(x), jnp.asarray(y)
     k_init, k_run = jax.random.split(key)
-    sites = _sites(model, x, y)
-    shared = _site_starts(model, sites, y, options["init_params"])
+    sites = latent_sites(model, x, y)
+    shared = start_values(model, sites, y, options["init_params"])
     starts = _nuts_starts(model, sites, options["init"], map_steps)
     start = starts(jax.random.split(k_init, num_chains), shared, (x, y))
     init = jax.vmap(_flat(model, sites).unravel)(start)
@@ -358,7 +309,7 @@ def _vectorized_fns(model, method, kernel_options, num_warmup, num_samples, thin
         )
 
     def run(loop, data, stop):
-        _count(method)
+        count_trace(method)
         return jax.lax.while_loop(lambda c: c.iteration < stop, lambda c: body(c, data), loop)
 
     def constrain(draws, data):
@@ -391,7 +342,7 @@ def _chees_fns(model, sites, init, map_steps, num_warmup, num_samples, thinning,
     init_carry, run, final = chees.build_sampler(
         flat.logdensity, num_warmup=num_warmup, num_samples=num_samples, thinning=thinning,
         target_accept_prob=target, learning_rate=learning_rate, max_num_steps=max_num_steps,
-        adapt_mass=adapt_mass, on_trace=lambda: _count("chees"),
+        adapt_mass=adapt_mass, on_trace=lambda: count_trace("chees"),
     )
     starts = _start_fn(model, sites, init, map_steps)
 
@@ -402,32 +353,10 @@ def _chees_fns(model, sites, init, map_steps, num_warmup, num_samples, thinning,
     return jax.jit(start), run, final, constrain
 
 
-def _count(name):
-    TRACE_COUNTS[name] = TRACE_COUNTS.get(name, 0) + 1
-
-
 def _run_in_chunks(run, carry, data, total, progress_bar, desc):
-    """Advance the compiled loop to ``total``: in one call, or in chunks under a tqdm bar.
-
-    Chunks start at 1% of the run and double until one takes ``CHUNK_SECONDS``, so a short
-    run pays for a handful of host round trips and a long one for a few per second.
-    """
-    if not progress_bar:
-        return run(carry, data, total)
-    from tqdm.auto import tqdm
-
-    chunk, done = max(1, total // 100), 0
-    with tqdm(total=total, desc=desc, leave=False) as bar:
-        while done < total:
-            stop = min(done + chunk, total)
-            start = time.perf_counter()
-            carry = run(carry, data, stop)
-            jax.block_until_ready(carry.iteration)
-            bar.update(stop - done)
-            done = stop
-            if time.perf_counter() - start < CHUNK_SECONDS:
-                chunk *= 2
-    return carry
+    """Advance a resumable sampler loop ``run(carry, data, stop)`` to ``total``."""
+    return run_in_chunks(lambda c, _start, stop: run(c, data, stop), carry, total, progress_bar,
+                         desc)
 
 
 def sample_chees(model, x, y, key, options, progress_bar):
@@ -457,12 +386,12 @@ def sample_chees(model, x, y, key, options, progress_bar):
     map_steps = _check_init(options["init"], options["map_steps"])
     x, y = jnp.asarray(x), jnp.asarray(y)
     k_init, k_run = jax.random.split(key)
-    sites = _sites(model, x, y)
+    sites = latent_sites(model, x, y)
     start, run, final, constrain = _chees_fns(
         model, sites, options["init"], map_steps, num_warmup, num_samples, thinning, target,
         learning_rate, max_num_steps, options["adapt_mass"],
     )
-    shared = _site_starts(model, sites, y, options["init_params"])
+    shared = start_values(model, sites, y, options["init_params"])
     carry = start(jax.random.split(k_init, num_chains), shared, k_run, (x, y))
     carry = _run_in_chunks(run, carry, (x, y), num_warmup + num_samples, progress_bar, "ChEES")
     samples = constrain(jnp.swapaxes(carry.draws, 0, 1))

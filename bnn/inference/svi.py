@@ -1,7 +1,7 @@
 r"""Stochastic variational inference (``"svi"``) with NumPyro autoguides.
 
 Maximises the ELBO :math:`E_q[\log p(y, \theta) - \log q(\theta)]` with NumPyro's ``SVI``,
-stepped by the same compiled ``lax.scan`` driver as MAP. Guides:
+stepped by the same compiled loop as MAP. Guides:
 
 * ``"normal"`` (mean field, ``AutoNormal``),
 * ``"lowrank"`` (``AutoLowRankMultivariateNormal``, option ``rank``),
@@ -20,7 +20,7 @@ from jax.flatten_util import ravel_pytree
 from numpyro.infer import SVI, Trace_ELBO, TraceMeanField_ELBO, autoguide, init_to_value
 
 from bnn._checks import positive_float, positive_int
-from bnn.inference._driver import make_scan, run_chunked
+from bnn.inference._driver import make_loop, run_loop
 from bnn.inference.optimize import NonFiniteLossError, default_optimizer, initial_values
 
 OPTIONS = {
@@ -57,16 +57,11 @@ def _svi_parts(model, guide_name, rank, init_scale, optimizer, num_particles):
     )
     svi = SVI(model, guide, optimizer, elbo)
 
-    @functools.lru_cache(maxsize=8)
-    def build(length, masked):
-        def step(state, data):
-            x, y = data
-            state, loss = svi.update(state, x, y)
-            return state, loss
+    def step(state, data):
+        x, y = data
+        return svi.update(state, x, y)
 
-        return make_scan(step, length, "svi", masked)
-
-    return guide, svi, build
+    return guide, svi, make_loop(step, "svi")
 
 
 def fit_svi(model, x, y, key, options, progress_bar):
@@ -87,14 +82,14 @@ def fit_svi(model, x, y, key, options, progress_bar):
         optimizer = default_optimizer(positive_float("learning_rate", options["learning_rate"]))
     elif not isinstance(optimizer, optax.GradientTransformation):
         raise TypeError(f"optimizer must be an optax transformation, got {type(optimizer)}")
-    guide, svi, build = _svi_parts(
+    guide, svi, run = _svi_parts(
         model, guide_name, rank, init_scale, optimizer, num_particles
     )
     k_init, k_svi, k_draw = jax.random.split(key, 3)
     x, y = jnp.asarray(x), jnp.asarray(y)
     values = initial_values(model, k_init, x, y)
     state = svi.init(k_svi, x, y, init_params=_guide_init(guide, svi, k_svi, x, y, values))
-    state, losses = run_chunked(build, state, (x, y), num_steps, progress_bar, "SVI")
+    state, losses = run_loop(run, state, (x, y), num_steps, progress_bar, "SVI")
     losses = np.asarray(losses) / x.shape[0]
     bad = np.flatnonzero(~np.isfinite(losses))
     if bad.size:

@@ -103,9 +103,9 @@ def full_config(platform: str) -> dict:
             "widths": [10, 30, 100, 300, 1000],
             "width_n": 1000,
             "step_budget": 3e8 if gpu else 3e7,
-            "min_steps": 20,
+            "min_steps": 50,
             "max_steps": 2000,
-            "repeats": 2,
+            "repeats": 3,
         },
     }
 

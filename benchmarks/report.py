@@ -98,7 +98,8 @@ def overhead_table(r: dict) -> list[str]:
     lines = ["SVI (warm):", "", "| guide | steps | steps/s |", "|---|---|---|"]
     for guide, row in o["svi"].items():
         lines.append(f"| {guide} | {row['num_steps']} | {_f(row['steps_per_s'])} |")
-    lines += ["", "Progress bar, warm, on against off (median of alternating repeats):", "",
+    lines += ["", "Progress bar, warm, on against off (off s, on s: medians; overhead: median "
+              "over back-to-back pairs of on / off, minus one):", "",
               "| method | options | off s | on s | overhead |", "|---|---|---|---|---|"]
     for method, row in o["progress_bar"].items():
         if "overhead" in row:

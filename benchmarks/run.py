@@ -95,7 +95,7 @@ def full_config(platform: str) -> dict:
                     "hmc": {"num_warmup": 500, "num_samples": 5000, "num_steps": 16},
                     "chees": {"num_warmup": 200, "num_samples": 400},
                 },
-                "repeats": 7,
+                "repeats": 11,
             },
         },
         "scaling": {

@@ -119,8 +119,8 @@ def scaling_table(r: dict) -> list[str]:
              "|---|---|---|---|---|---|---|---|"]
     for row in s["by_n"] + s["by_width"]:
         lines.append(f"| {row['n']} | {row.get('width', 10)} | {row['num_steps']} | "
-                     f"{_f(1e6 * row['map_step_s'])} | {_f(1e6 * row['handwritten_step_s'])} | "
-                     f"{_f(1e6 * row['gradient_s'])} | {_f(_us(row.get('map_step_fixed_s')))} | "
+                     f"{_f(_us(row['map_step_s']))} | {_f(_us(row['handwritten_step_s']))} | "
+                     f"{_f(_us(row['gradient_s']))} | {_f(_us(row.get('map_step_fixed_s')))} | "
                      f"{_f(_us(row.get('handwritten_step_fixed_s')))} |")
     return lines
 

@@ -45,7 +45,7 @@ def quick_config() -> dict:
             },
         },
         "scaling": {"sizes": [100, 1000], "widths": [20], "width_n": 100,
-                    "step_budget": 1e7, "min_steps": 20, "max_steps": 500, "repeats": 2},
+                    "step_budget": 1e8, "min_steps": 200, "max_steps": 2000, "repeats": 2},
     }
 
 

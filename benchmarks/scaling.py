@@ -56,7 +56,8 @@ def _point(net, n: int, work: float, config: dict) -> dict:
             fn = make(m)
             fn()  # compile
             t[m] = min(timed(fn)[0] for _ in range(config["repeats"]))
-        row[f"{name}_s"] = max(t[k] - t[1], 0.0) / (k - 1)
+        # nan, not a made-up number, when the machine's noise swamped the k - 1 steps
+        row[f"{name}_s"] = (t[k] - t[1]) / (k - 1) if t[k] > t[1] else float("nan")
         row[f"{name}_fixed_s"] = t[1]
     fn = _gradient_loop(net, x, y, k)
     fn()  # compile

@@ -11,17 +11,23 @@ stepped by the same compiled loop as MAP. Guides:
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 from jax.flatten_util import ravel_pytree
+from numpyro import handlers
+from numpyro.distributions import biject_to
 from numpyro.infer import SVI, Trace_ELBO, TraceMeanField_ELBO, autoguide, init_to_value
+from numpyro.infer.svi import SVIState
 
 from bnn._checks import positive_float, positive_int
 from bnn.inference._driver import make_loop, run_loop
 from bnn.inference.optimize import NonFiniteLossError, default_optimizer, initial_values
+from bnn.model import latent_sites
 
 OPTIONS = {
     "guide": "normal",
@@ -44,6 +50,14 @@ GUIDES = {
 }
 
 
+class _Parts(NamedTuple):
+    guide: autoguide.AutoGuide
+    svi: SVI
+    init: Callable  # svi.init, compiled
+    run: Callable  # the optimisation loop (bnn.inference._driver.make_loop)
+    finish: Callable  # num_samples -> compiled (state, key) -> (guide params, draws)
+
+
 @functools.lru_cache(maxsize=32)
 def _svi_parts(model, guide_name, rank, init_scale, optimizer, num_particles):
     cls = GUIDES[guide_name]
@@ -61,7 +75,18 @@ def _svi_parts(model, guide_name, rank, init_scale, optimizer, num_particles):
         x, y = data
         return svi.update(state, x, y)
 
-    return guide, svi, make_loop(step, "svi")
+    @functools.lru_cache(maxsize=8)
+    def finish(num_samples):
+        """Compiled ``(state, key) -> (guide params, draws)``: run eagerly, NumPyro's
+        ``sample_posterior`` compiled op by op (seconds on a new model)."""
+
+        def run(state, key):
+            params = svi.get_params(state)
+            return params, guide.sample_posterior(key, params, sample_shape=(num_samples,))
+
+        return jax.jit(run)
+
+    return _Parts(guide, svi, jax.jit(svi.init), make_loop(step, "svi"), finish)
 
 
 def fit_svi(model, x, y, key, options, progress_bar):
@@ -82,14 +107,13 @@ def fit_svi(model, x, y, key, options, progress_bar):
         optimizer = default_optimizer(positive_float("learning_rate", options["learning_rate"]))
     elif not isinstance(optimizer, optax.GradientTransformation):
         raise TypeError(f"optimizer must be an optax transformation, got {type(optimizer)}")
-    guide, svi, run = _svi_parts(
-        model, guide_name, rank, init_scale, optimizer, num_particles
-    )
+    parts = _svi_parts(model, guide_name, rank, init_scale, optimizer, num_particles)
+    guide, svi = parts.guide, parts.svi
     k_init, k_svi, k_draw = jax.random.split(key, 3)
     x, y = jnp.asarray(x), jnp.asarray(y)
     values = initial_values(model, k_init, x, y)
-    state = svi.init(k_svi, x, y, init_params=_guide_init(guide, svi, k_svi, x, y, values))
-    state, losses = run_loop(run, state, (x, y), num_steps, progress_bar, "SVI")
+    state = _start_at(guide, svi, _init(parts, k_svi, x, y), latent_sites(model, x, y), values)
+    state, losses = run_loop(parts.run, state, (x, y), num_steps, progress_bar, "SVI")
     losses = np.asarray(losses) / x.shape[0]
     bad = np.flatnonzero(~np.isfinite(losses))
     if bad.size:
@@ -97,19 +121,31 @@ def fit_svi(model, x, y, key, options, progress_bar):
             f"the SVI loss became {losses[bad[0]]} at step {bad[0]} of {num_steps}; lower the "
             "learning rate or pass standardize=True"
         )
-    params = svi.get_params(state)
-    draws = guide.sample_posterior(k_draw, params, sample_shape=(num_samples,))
+    params, draws = parts.finish(num_samples)(state, k_draw)
     samples = {k: v[None] for k, v in draws.items() if k not in ("y", "f")}
     return samples, losses, {"guide": guide, "guide_params": params}
 
 
-def _guide_init(guide, svi, key, x, y, values):
-    """Guide parameters whose locations sit at the Flax initialisation of the network."""
-    from numpyro.infer.util import unconstrain_fn
+def _init(parts, key, x, y):
+    """``svi.init``, compiled. The guide's prototype (NumPyro's eager trace of the model,
+    which stores concrete values on the guide) is set up first, outside the compiled call,
+    so nothing traced leaks into the guide; the rest of ``svi.init`` (guide and model traced
+    together) then compiles as one function instead of running op by op."""
+    if parts.guide.prototype_trace is None:
+        with handlers.seed(rng_seed=key):
+            parts.guide._setup_prototype(x, y)
+    return parts.init(key, x, y)
 
-    state = svi.init(key, x, y)
-    params = dict(svi.get_params(state))
-    u = unconstrain_fn(guide.model, (x, y), {}, values)
+
+def _start_at(guide, svi, state, sites, values):
+    """The SVI state with the guide's locations at ``values`` (the Flax initialisation).
+
+    The locations are real-valued, so they are the same in the optimiser's unconstrained
+    space; the optimiser state is rebuilt around them (no second ``svi.init``, which would
+    run the model and guide op by op again).
+    """
+    u = {name: biject_to(support).inv(values[name]) for name, _, support in sites}
+    params = dict(svi.optim.get_params(state.optim_state))
     name = guide.prefix
     if f"{name}_loc" in params:  # AutoMultivariateNormal / AutoLowRank: one flat vector
         flat, _ = ravel_pytree({k: u[k] for k in guide._init_locs})
@@ -118,4 +154,4 @@ def _guide_init(guide, svi, key, x, y, values):
         for k in u:
             if f"{k}_{name}_loc" in params:
                 params[f"{k}_{name}_loc"] = u[k]
-    return params
+    return SVIState(svi.optim.init(params), state.mutable_state, state.rng_key)

@@ -56,8 +56,9 @@ def fit(
         y: targets, ``(n,)`` or ``(n, 1)`` (integer labels for classification).
         method: ``"mle"``, ``"map"``, ``"prior"``, ``"svi"``, ``"nuts"``, ``"hmc"``,
             ``"chees"``, ``"laplace"`` or ``"ensemble"``. For posterior draws ``"chees"`` is
-            the recommended sampler: on the notebook's MLP it gave 9-17x the function-space
-            ESS per second of NumPyro's default NUTS at the same R-hat (benchmarks/RESULTS.md).
+            the recommended sampler: on the notebook's MLP it gave 8.5-17x (three runs) the
+            function-space ESS per second of NumPyro's default NUTS at the same R-hat
+            (benchmarks/RESULTS.md).
         prior: a :mod:`bnn.priors` prior, a float (isotropic Normal scale), a NumPyro
             distribution or a dict keyed by parameter path. Default ``Normal(1.0)``. MLE
             ignores it.

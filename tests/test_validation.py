@@ -176,3 +176,27 @@ def test_point_fit_has_no_summary_and_params_only_for_points():
     prior = fit(method="prior", num_samples=10)
     with pytest.raises(AttributeError, match="samples"):
         _ = prior.params
+
+
+@pytest.mark.filterwarnings("ignore:chees with num_warmup")
+@pytest.mark.parametrize("method", ["map", "ensemble", "nuts", "chees"])
+def test_init_params_errors_name_the_site(method):
+    extra = {"num_warmup": 2, "num_samples": 2} if method in ("nuts", "chees") else {}
+    with pytest.raises(KeyError, match=r"unknown sites \['net/Dense_9.kernel'\]"):
+        fit(method=method, init_params={"net/Dense_9.kernel": np.zeros((1, 5))}, **extra)
+    with pytest.raises(ValueError, match=r"init_params\['net/Dense_0.kernel'\] has shape "
+                                         r"\(5, 1\), expected \(1, 5\)"):
+        fit(method=method, init_params={"net/Dense_0.kernel": np.zeros((5, 1))}, **extra)
+    with pytest.raises(TypeError, match="init_params must be a dict"):
+        fit(method=method, init_params=[1.0], **extra)
+
+
+def test_init_params_are_where_the_optimiser_starts():
+    first = fit(num_steps=300, likelihood=Gaussian("learn"))
+    # one tiny step from the given values stays at them; from Flax's init it would not
+    again = fit(num_steps=1, learning_rate=1e-9, likelihood=Gaussian("learn"),
+                init_params=first.params)
+    for k, v in first.params.items():
+        np.testing.assert_allclose(again.params[k], v, rtol=1e-5, atol=1e-6)
+    fresh = fit(num_steps=1, learning_rate=1e-9, likelihood=Gaussian("learn"))
+    assert not np.allclose(fresh.params["net/Dense_0.kernel"], first.params["net/Dense_0.kernel"])

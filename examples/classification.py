@@ -16,13 +16,7 @@ import argparse
 import os
 
 import numpy as np
-
-
-def hidden_arg(text: str) -> tuple[int, ...]:
-    widths = tuple(int(w) for w in text.split(",") if w.strip())
-    if not widths or min(widths) < 1:
-        raise argparse.ArgumentTypeError(f"hidden widths must be positive, got {text!r}")
-    return widths
+from _cli import hidden_arg
 
 
 def grid(x, margin: float, num: int):

@@ -29,6 +29,7 @@ import time
 import warnings
 
 import numpy as np
+from _cli import hidden_arg, noise_arg
 
 METHODS = ("mle", "map", "svi", "nuts")
 COLUMNS = (
@@ -47,27 +48,6 @@ LOSS_LABELS = {
     "map": "-log p(y, θ) / n",
     "svi": "-ELBO / n",
 }
-
-
-def noise_arg(text: str):
-    """``"learn"`` or a positive float."""
-    if text == "learn":
-        return text
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"noise must be positive or 'learn', got {text}")
-    return value
-
-
-def hidden_arg(text: str) -> tuple[int, ...]:
-    """``"10,10"`` -> ``(10, 10)``: the widths of the hidden layers."""
-    try:
-        widths = tuple(int(w) for w in text.split(",") if w.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"hidden must look like 10,10 - got {text!r}") from None
-    if not widths or min(widths) < 1:
-        raise argparse.ArgumentTypeError(f"hidden widths must be positive, got {text!r}")
-    return widths
 
 
 def fit_all(args, data) -> dict:

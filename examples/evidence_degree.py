@@ -16,6 +16,7 @@ import os
 
 import numpy as np
 import optax
+from _cli import save_figure
 
 import bnn
 
@@ -89,10 +90,7 @@ def plot(args, data, rows, best):
     ax2.set_ylabel("y")
     ax2.set_title("Evidence-tuned fits, 90% predictive intervals")
     ax2.legend(fontsize=8, loc="upper center")
-    fig.tight_layout()
-    path = os.path.join(args.out, "evidence_degree.png")
-    fig.savefig(path, dpi=120)
-    print(f"wrote {path}")
+    save_figure(fig, args.out, "evidence_degree.png", dpi=120)
 
 
 def _unique(rows):

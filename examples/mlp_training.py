@@ -19,17 +19,7 @@ import math
 import os
 
 import numpy as np
-
-
-def hidden_arg(text: str) -> tuple[int, ...]:
-    """``"10,10"`` -> ``(10, 10)``: the widths of the hidden layers."""
-    try:
-        widths = tuple(int(w) for w in text.split(",") if w.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"hidden must look like 10,10 - got {text!r}") from None
-    if not widths or min(widths) < 1:
-        raise argparse.ArgumentTypeError(f"hidden widths must be positive, got {text!r}")
-    return widths
+from _cli import hidden_arg, save_figure
 
 
 def train(hidden, data, args):
@@ -89,11 +79,7 @@ def main(args):
     bnn.plots.extrapolation(ax_fit)
     ax_fit.set_title(f"Test prediction after {args.num_steps} steps ({args.activation})")
     ax_fit.legend(fontsize=8, loc="lower center", ncol=2)
-    fig.tight_layout()
-    path = os.path.join(args.out, "mlp_training.png")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    print("wrote " + path)
+    path = save_figure(fig, args.out, "mlp_training.png")
     return path
 
 

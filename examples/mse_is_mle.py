@@ -29,15 +29,9 @@ import math
 import os
 
 import numpy as np
+from _cli import hidden_arg, save_figure
 
 ADAM_EPS = 1e-8  # optax's default
-
-
-def hidden_arg(text: str) -> tuple[int, ...]:
-    widths = tuple(int(w) for w in text.split(",") if w.strip())
-    if not widths or min(widths) < 1:
-        raise argparse.ArgumentTypeError(f"hidden widths must be positive, got {text!r}")
-    return widths
 
 
 def adam(learning_rate: float, num_steps: int, eps_scale: float = 1.0):
@@ -193,11 +187,7 @@ def main(args):
     ax.legend(fontsize=8)
     fig.suptitle("MSE training is maximum likelihood; L2-penalised training is MAP "
                  f"(noise σ = {sigma:g}, λ = {lam:g} ⇔ prior N(0, {prior.scale:g}²))")
-    fig.tight_layout()
-    path = os.path.join(args.out, "mse_is_mle.png")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    print("wrote " + path)
+    save_figure(fig, args.out, "mse_is_mle.png")
     return theta
 
 

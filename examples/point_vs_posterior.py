@@ -24,16 +24,13 @@ import re
 import warnings
 
 import numpy as np
+from _cli import noise_arg
 
 DEFAULT_WEIGHTS = "sigma,Dense_2.bias[0],Dense_2.kernel[0,0],Dense_0.kernel[0,0]"
 
 
 def float_list(text: str) -> list[float]:
     return [float(v) for v in text.split(",") if v.strip()]
-
-
-def noise_arg(text: str):
-    return text if text == "learn" else float(text)
 
 
 def parse_weight(spec: str):

@@ -18,6 +18,7 @@ import math
 import os
 
 import numpy as np
+from _cli import save_figure
 
 
 def int_list(text: str) -> list[int]:
@@ -104,11 +105,7 @@ def main(args):
                          "squares)")
         ax_fit.legend(fontsize=7, loc="lower center", ncol=2)
     fig.suptitle("Polynomial regression by maximum likelihood (= minimum MSE)")
-    fig.tight_layout()
-    path = os.path.join(args.out, "polynomial_regression.png")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    print("wrote " + path)
+    path = save_figure(fig, args.out, "polynomial_regression.png")
     return path
 
 

@@ -19,17 +19,7 @@ import argparse
 import os
 
 import numpy as np
-
-
-def hidden_arg(text: str) -> tuple[int, ...]:
-    """``"100,100"`` -> ``(100, 100)``: the widths of the hidden layers."""
-    try:
-        widths = tuple(int(w) for w in text.split(",") if w.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"hidden must look like 100,100 - got {text!r}") from None
-    if not widths or min(widths) < 1:
-        raise argparse.ArgumentTypeError(f"hidden widths must be positive, got {text!r}")
-    return widths
+from _cli import hidden_arg, save_figure
 
 
 def prior_functions(hidden, activation, args, x):
@@ -82,11 +72,7 @@ def main(args):
             print(f"{activation:>9s} hidden {','.join(map(str, hidden)):>12s}: std of f(0) "
                   f"{np.std(f[:, len(x) // 2]):8.2f}, mean |f''| {wiggle:10.1f}")
     fig.suptitle(f"Prior predictive of an MLP: weights and biases ~ {prior_name}")
-    fig.tight_layout()
-    path = os.path.join(args.out, "prior_predictive.png")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    print("wrote " + path)
+    path = save_figure(fig, args.out, "prior_predictive.png")
     return path
 
 

@@ -22,6 +22,7 @@ import numpyro
 import numpyro.distributions as dist
 from numpyro import handlers
 from numpyro.contrib.module import ParamShape, random_flax_module
+from numpyro.distributions import biject_to
 
 from bnn import priors as _priors
 from bnn.likelihoods import Likelihood
@@ -123,6 +124,11 @@ class Sites(tuple):
     @property
     def shapes(self) -> dict:
         return {name: shape for name, shape, _ in self}
+
+    @property
+    def transforms(self) -> dict:
+        """Site name -> the bijection from unconstrained space onto its support."""
+        return {name: biject_to(support) for name, _, support in self}
 
 
 def latent_sites(model: BayesianModel, x, y) -> Sites:

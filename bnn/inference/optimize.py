@@ -19,7 +19,6 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 from numpyro import handlers
-from numpyro.distributions import biject_to
 
 from bnn._checks import positive_float, positive_int
 from bnn.inference._driver import make_loop, run_loop
@@ -49,7 +48,7 @@ def negative_log_density(model, include_prior: bool, sites):
     One pass through the model: each latent site takes its constrained value from ``u`` as it
     is sampled (NumPyro's ``constrain_fn`` followed by a trace would run the model twice).
     """
-    transforms = {name: biject_to(support) for name, _, support in sites}
+    transforms = sites.transforms
 
     def loss(u, x, y, hyper=None):
         def constrained(msg):
@@ -97,7 +96,7 @@ def _compiled(model, sites, include_prior, optimizer, batched):
 def _start(model, sites, optimizer, batched):
     """Compiled ``start(keys, shared) -> (u0, optimiser state)``: Flax's initialisation of
     each member (one key each), overridden by the ``shared`` site values, unconstrained."""
-    transforms = {name: biject_to(support) for name, _, support in sites}
+    transforms = sites.transforms
 
     def one(key, shared):
         values = {**model.network_init(key), **shared}
@@ -176,6 +175,6 @@ def fit_point(
             f"{num_steps}{where}; lower the learning rate, pass standardize=True, or use a "
             "stronger prior"
         )
-    transforms = {name: biject_to(support) for name, _, support in sites}
+    transforms = sites.transforms
     params = {k: transforms[k](v) for k, v in u.items()}
     return params, losses

@@ -19,7 +19,6 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 from jax.flatten_util import ravel_pytree
-from numpyro.distributions import biject_to
 from numpyro.infer import HMC, MCMC, NUTS, Predictive
 from numpyro.infer.util import potential_energy
 
@@ -117,7 +116,7 @@ class _Flat:
     """The model's latent sites as one unconstrained vector per chain."""
 
     def __init__(self, model, sites):
-        self.transforms = {name: biject_to(support) for name, _, support in sites}
+        self.transforms = sites.transforms
         example = {
             name: jnp.zeros(self.transforms[name].inverse_shape(shape), jnp.float32)
             for name, shape, _ in sites

@@ -20,7 +20,6 @@ import numpy as np
 import optax
 from jax.flatten_util import ravel_pytree
 from numpyro import handlers
-from numpyro.distributions import biject_to
 from numpyro.infer import SVI, Trace_ELBO, TraceMeanField_ELBO, autoguide, init_to_value
 from numpyro.infer.svi import SVIState
 
@@ -144,7 +143,7 @@ def _start_at(guide, svi, state, sites, values):
     space; the optimiser state is rebuilt around them (no second ``svi.init``, which would
     run the model and guide op by op again).
     """
-    u = {name: biject_to(support).inv(values[name]) for name, _, support in sites}
+    u = {name: t.inv(values[name]) for name, t in sites.transforms.items()}
     params = dict(svi.optim.get_params(state.optim_state))
     name = guide.prefix
     if f"{name}_loc" in params:  # AutoMultivariateNormal / AutoLowRank: one flat vector

@@ -189,6 +189,8 @@ def test_init_params_errors_name_the_site(method):
         fit(method=method, init_params={"net/Dense_0.kernel": np.zeros((5, 1))}, **extra)
     with pytest.raises(TypeError, match="init_params must be a dict"):
         fit(method=method, init_params=[1.0], **extra)
+    with pytest.raises(ValueError, match=r"init_params\['net/Dense_0.bias'\] has NaN or inf"):
+        fit(method=method, init_params={"net/Dense_0.bias": np.full(5, np.nan)}, **extra)
 
 
 def test_init_params_are_where_the_optimiser_starts():

@@ -128,6 +128,9 @@ def start_values(model, sites, y, init_params) -> dict:
             if jnp.shape(v) != shapes[k]:
                 raise ValueError(f"init_params[{k!r}] has shape {jnp.shape(v)}, expected "
                                  f"{shapes[k]}")
+            if not np.all(np.isfinite(np.asarray(v))):
+                raise ValueError(f"init_params[{k!r}] has NaN or inf values; start from "
+                                 "finite values, e.g. fit.params of a converged fit")
         values.update(init_params)
     return {k: jnp.asarray(v, jnp.float32) for k, v in values.items()}
 
